@@ -1,0 +1,7 @@
+"""`python -m efficiency ...`"""
+
+import sys
+
+from efficiency.cli import main
+
+sys.exit(main())

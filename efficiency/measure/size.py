@@ -1,0 +1,38 @@
+"""Parameter counts and the size of a model's weights on disk."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import torch
+from safetensors.torch import save_file
+
+
+def parameter_counts(model: torch.nn.Module) -> tuple[int, int]:
+    """(total, trainable) parameters."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return total, trainable
+
+
+def saved_size_mb(model: torch.nn.Module) -> float:
+    """Bytes of the model's state dict written as safetensors, in MiB (measured by writing it)."""
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.safetensors")
+        save_file(_untied(state), path)
+        return os.path.getsize(path) / 2**20
+
+
+def _untied(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """safetensors refuses tensors that share storage (tied embeddings): keep the first of each."""
+    seen: set[int] = set()
+    out = {}
+    for name, tensor in state.items():
+        key = tensor.untyped_storage().data_ptr()
+        if key in seen and tensor.numel():
+            continue
+        seen.add(key)
+        out[name] = tensor
+    return out

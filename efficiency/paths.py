@@ -1,0 +1,44 @@
+"""Where the lab keeps its files: the run store, device locks, caches and datasets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "efficiency-lab"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def app_data_dir() -> Path:
+    """The user's application-data folder (the run store lives here, never in a dataset folder)."""
+    path = Path(os.environ.get("EFFLAB_HOME") or platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir() -> Path:
+    """The user cache: downloaded datasets land here."""
+    path = Path(os.environ.get("EFFLAB_CACHE") or platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The data folder: the explicit setting, else $EFFLAB_DATA_DIR, else ../shared/data, else the cache."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get("EFFLAB_DATA_DIR"):
+        return Path(os.environ["EFFLAB_DATA_DIR"]).expanduser()
+    shared = REPO_ROOT.parent / "shared" / "data"
+    if shared.is_dir():
+        return shared
+    return cache_dir() / "data"
+
+
+def models_dir() -> Path:
+    """Kept model weights (--save-model)."""
+    path = app_data_dir() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

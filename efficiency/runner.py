@@ -1,0 +1,438 @@
+"""The one facade: config in; progress and a stop signal while it runs; a stored result out.
+
+The CLI, the background worker and the app all run experiments through `run_experiment`.
+It validates the config, records the run, waits for the device's slot, trains (or fits the
+TF-IDF baseline), measures everything with its provenance, and always writes a final status:
+finished, stopped (with what it measured so far), or failed (with a message that says what to do).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import traceback as tb
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from efficiency import data as datasets
+from efficiency import paths
+from efficiency.config import RunConfig
+from efficiency.errors import ConfigError, EfficiencyError
+from efficiency.measure import Provenance, environment, latency, size
+from efficiency.measure.carbon import co2_kg, intensity_g_per_kwh, resolve_country
+from efficiency.measure.energy import EnergyMeter, EnergyReading
+from efficiency.measure.flops import FlopMeter
+from efficiency.measure.memory import RSS_METHOD, CUDA_METHOD, PeakMemory
+from efficiency.measure.timer import PhaseTimer
+from efficiency.models import TFIDF, TINY, load_classifier
+from efficiency.slots import device_slot
+from efficiency.store import RunStore
+from efficiency.training import Progress, encode, resolve_device, seed_everything, train
+
+LATENCY_EXAMPLES = 32
+MISCLASSIFIED_SHOWN = 12
+DEFAULT_LEARNING_RATES = {TINY: 1e-3}  # measured: a random tiny model needs a higher rate
+DEFAULT_LEARNING_RATE = 2e-4  # measured on MiniLM + NusaX-senti: 5e-5 stays under 0.5 macro-F1 in 3 epochs
+
+StatusFn = Callable[[str], None]
+ProgressFn = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    status: str
+    config: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    curves: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The flat record `train --json` prints."""
+        m = self.metrics
+        keys = (
+            "accuracy", "macro_f1", "train_wall_s", "eval_wall_s", "train_flops", "energy_kwh", "energy_method",
+            "co2_kg", "carbon_intensity_g_per_kwh", "country", "peak_memory_mb", "total_params", "trainable_params",
+            "model_size_mb", "latency_ms_b1", "latency_ms_b32", "stopped_at",
+        )  # fmt: skip
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "model": self.config["model"]["name"],
+            "dataset": self.config["data"]["dataset"],
+            **{k: m.get(k) for k in keys},
+            "device": self.environment.get("device") or self.config.get("device"),
+            "error": self.error,
+            "config": self.config,
+        }
+
+
+class _Live:
+    """The latest progress, written to the store about once a second by a heartbeat thread."""
+
+    def __init__(self, store: RunStore, run_id: int, stop: threading.Event, interval_s: float = 1.0) -> None:
+        self.store, self.run_id, self.stop, self.interval_s = store, run_id, stop, interval_s
+        self.latest: dict[str, Any] | None = None
+        self._written: dict[str, Any] | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
+
+    def __enter__(self) -> _Live:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self._write()
+
+    def _beat(self) -> None:
+        while not self._done.wait(self.interval_s):
+            self._write()
+
+    def _write(self) -> None:
+        latest = self.latest
+        fresh = latest if latest is not self._written else None
+        try:
+            if self.store.heartbeat(self.run_id, fresh):
+                self.stop.set()  # the Stop button (or `runs stop`) wrote stop_requested
+            self._written = latest
+        except Exception:  # noqa: BLE001 - a busy database must not kill the run; the next beat retries
+            pass
+
+
+def run_experiment(
+    config: RunConfig,
+    *,
+    store: RunStore | None = None,
+    run_id: int | None = None,
+    on_progress: ProgressFn | None = None,
+    on_status: StatusFn | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Run one experiment end to end and store it. Raises EfficiencyError for bad input (after storing it)."""
+    store = store or RunStore()
+    stop = stop or threading.Event()
+    say = on_status or (lambda _msg: None)
+    if run_id is None:
+        run_id = store.create_run(config.to_dict())
+    try:
+        config.validate()
+        device = resolve_device(config.device)
+    except EfficiencyError as exc:
+        store.finish(run_id, "failed", error=str(exc))
+        raise
+
+    with device_slot(str(device), f"run {run_id}", on_wait=lambda who: say(f"waiting for {device}: {who} is using it"),
+                     should_stop=stop.is_set) as got_slot:  # fmt: skip
+        if not got_slot:
+            store.finish(run_id, "stopped", error="cancelled while waiting for the device")
+            return RunResult(run_id, "stopped", config.to_dict(), error="cancelled while waiting for the device")
+        if not store.claim(run_id, str(device)):
+            record = store.get(run_id)
+            status = record.status if record else "missing"
+            return RunResult(run_id, status, config.to_dict(), error=f"run {run_id} was not queued (it is {status})")
+        env = environment.describe(device)
+        store.set_environment(run_id, env)
+        live = _Live(store, run_id, stop)
+
+        def progress(point: Progress | dict[str, Any]) -> None:
+            row = dataclasses.asdict(point) if isinstance(point, Progress) else dict(point)
+            live.latest = row
+            if on_progress:
+                on_progress(row)
+
+        with live:
+            try:
+                say(f"run {run_id} on {device}")
+                outcome = _execute(config, device, store, run_id, progress, stop, say)
+            except EfficiencyError as exc:
+                store.finish(run_id, "failed", error=str(exc))
+                raise
+            except torch.OutOfMemoryError as exc:
+                message = (
+                    f"Out of memory on {device}. Lower the batch size or --max-length, choose a smaller model, "
+                    "or close other programs using the device."
+                )
+                store.finish(run_id, "failed", error=message, traceback=tb.format_exc())
+                raise EfficiencyError(message) from exc
+            except BaseException as exc:
+                store.finish(run_id, "failed", error=f"{type(exc).__name__}: {exc}", traceback=tb.format_exc())
+                raise
+        metrics, curves, model_path, status, resolved = outcome
+        store.finish(run_id, status, metrics=metrics, curves=curves, model_path=model_path)
+        env.update(metrics.pop("_environment", {}))
+        store.set_environment(run_id, env)
+    return RunResult(run_id, status, resolved, metrics, curves, env)
+
+
+def resolve_defaults(config: RunConfig, default_max_length: int) -> RunConfig:
+    """Fill the 'recommended default' fields, so the stored config reproduces the run."""
+    resolved = RunConfig.from_dict(config.to_dict())
+    if resolved.data.max_length is None:
+        resolved.data.max_length = default_max_length
+    if resolved.train.learning_rate is None:
+        resolved.train.learning_rate = DEFAULT_LEARNING_RATES.get(config.model.name, DEFAULT_LEARNING_RATE)
+    if resolved.measure.country is None:
+        resolved.measure.country = resolve_country(None)
+    return resolved
+
+
+def _execute(
+    config: RunConfig,
+    device: torch.device,
+    store: RunStore,
+    run_id: int,
+    progress: Callable[[Any], None],
+    stop: threading.Event,
+    say: StatusFn,
+) -> tuple[dict[str, Any], dict[str, Any], str | None, str, dict[str, Any]]:
+    timer = PhaseTimer(device)
+    with timer.phase("load_data"):
+        dataset = datasets.load_dataset(config.data, config.seed)
+    resolved = resolve_defaults(config, dataset.default_max_length)
+    store.update_config(run_id, resolved.to_dict())
+    if config.model.name == TFIDF:
+        return _execute_tfidf(resolved, dataset, device, timer, stop, say)
+
+    seed_everything(resolved.seed)
+    with timer.phase("load_model"):
+        loaded = load_classifier(resolved.model.name, dataset.label_names, resolved.seed)
+    model, tokenizer = loaded.model, loaded.tokenizer
+    if tokenizer.pad_token_id is None:
+        raise ConfigError(f"The tokenizer of '{resolved.model.name}' has no padding token: choose another model.")
+    if resolved.train.dropout is not None:
+        for module in model.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = resolved.train.dropout
+    model.to(device)
+    max_length = resolved.data.max_length
+    with timer.phase("tokenize"):
+        encoded = [encode(tokenizer, split, max_length) for split in (dataset.train, dataset.valid, dataset.test)]
+    say(f"{dataset.name}: {len(dataset.train)} train / {len(dataset.valid)} valid / {len(dataset.test)} test examples")
+
+    flops = FlopMeter() if resolved.measure.flops else None
+    energy = EnergyMeter(device, enabled=resolved.measure.energy)
+    total_params, trainable_params = size.parameter_counts(model)
+
+    def with_energy(point: Progress) -> None:
+        row = dataclasses.asdict(point)
+        row["energy_kwh"] = energy.so_far_kwh()
+        progress(row)
+
+    with PeakMemory(device) as memory:
+        energy.start()
+        try:
+            outcome = train(
+                model,
+                *encoded,
+                cfg=resolved.train,
+                learning_rate=resolved.train.learning_rate,
+                seed=resolved.seed,
+                device=device,
+                pad_id=tokenizer.pad_token_id,
+                num_labels=dataset.num_labels,
+                timer=timer,
+                flops=flops,
+                on_progress=with_energy,
+                should_stop=stop.is_set,
+            )
+        finally:
+            reading = energy.stop()
+
+    metrics, prov, put = _sheet()
+    test = outcome.test
+    assert test is not None
+    put("accuracy", test.accuracy, "measured", "scikit-learn accuracy_score on the test split, best validation epoch")
+    put("macro_f1", test.macro_f1, "measured", "scikit-learn f1_score(average='macro') on the test split")
+    put("test_loss", test.loss)
+    put("train_wall_s", timer.wall_s["train"], "measured", "wall clock (time.perf_counter) of the training steps")
+    eval_s = timer.wall_s["eval"] + timer.wall_s["test"]
+    put("eval_wall_s", eval_s, "measured", "wall clock of validation after each epoch plus the final test")
+    put("valid_wall_s", timer.wall_s["eval"])
+    put("test_wall_s", timer.wall_s["test"])
+    put("setup_wall_s", timer.wall_s["load_data"] + timer.wall_s["load_model"] + timer.wall_s["tokenize"])
+    put("train_examples_per_s", outcome.examples_seen / timer.wall_s["train"] if timer.wall_s["train"] else None)
+    if flops is not None:
+        put("train_flops", flops.train_flops, "counted", flops.method)
+        put("train_forward_flops", flops.totals["train_forward"], "counted", flops.method)
+        put("train_backward_flops", flops.totals["train_backward"], "counted", flops.method)
+        put("eval_flops", flops.totals["eval_forward"], "counted", flops.method)
+    else:
+        put("train_flops", None, "counted", "not measured (--measure-flops off)")
+    _put_energy(put, reading, resolved)
+    put("peak_memory_mb", memory.peak_rss_mb, "measured", RSS_METHOD.format(interval_s=memory.interval_s))
+    if memory.cuda_peak_mb is not None:
+        put("cuda_peak_memory_mb", memory.cuda_peak_mb, "measured", CUDA_METHOD)
+    put("total_params", total_params, "counted", "sum of parameter sizes")
+    put("trainable_params", trainable_params, "counted", "sum of sizes of parameters with requires_grad")
+    put("trainable_pct", 100 * trainable_params / total_params if total_params else None)
+    put("model_size_mb", size.saved_size_mb(model), "measured", "size of the state dict written as safetensors")
+    if resolved.measure.latency and len(encoded[2]):
+        _put_latency(put, model, encoded[2], tokenizer.pad_token_id, device, resolved.measure.latency_repeats)
+    for key, value in dataclasses.asdict(outcome).items():
+        if key not in {"train_curve", "valid_curve", "test", "status"}:
+            metrics[key] = value
+    for name, enc in zip(("train", "valid", "test"), encoded, strict=True):
+        metrics[f"truncated_{name}"] = enc.truncated
+    put("max_length", max_length)
+    put("learning_rate", resolved.train.learning_rate)
+    put("label_names", dataset.label_names)
+    put("confusion_matrix", test.confusion(dataset.num_labels))
+    put("misclassified", _misclassified(dataset.test.texts, test.labels, test.predictions, dataset.label_names))
+    put("dataset", dataset.summary())
+    put("model_source", loaded.source)
+    put("techniques", {})
+    metrics["provenance"] = prov
+    metrics["_environment"] = {"energy": reading.details}
+
+    model_path = None
+    if resolved.save_model:
+        model_path = str(paths.models_dir() / f"run-{run_id}")
+        model.save_pretrained(model_path)
+        tokenizer.save_pretrained(model_path)
+    curves = {"train": outcome.train_curve, "valid": outcome.valid_curve}
+    return metrics, curves, model_path, outcome.status, resolved.to_dict()
+
+
+def _sheet() -> tuple[dict[str, Any], dict[str, dict[str, str]], Callable[..., None]]:
+    """A metrics dict, its provenance dict, and `put(key, value, kind, method)` that fills both."""
+    metrics: dict[str, Any] = {}
+    prov: dict[str, dict[str, str]] = {}
+
+    def put(key: str, value: Any, kind: str | None = None, method: str | None = None) -> None:
+        metrics[key] = value
+        if kind is not None:
+            prov[key] = Provenance(kind, method or "").to_dict()  # type: ignore[arg-type]
+
+    return metrics, prov, put
+
+
+def _put_energy(put: Callable[..., None], reading: EnergyReading, resolved: RunConfig) -> None:
+    kind, method = reading.provenance.kind, reading.provenance.method
+    put("energy_kwh", reading.energy_kwh, kind, method)
+    put("energy_method", method)
+    put("energy_kind", kind)
+    put("cpu_energy_kwh", reading.cpu_energy_kwh)
+    put("ram_energy_kwh", reading.ram_energy_kwh)
+    put("gpu_energy_kwh", reading.gpu_energy_kwh)
+    if reading.nvml_gpu_energy_kwh is not None:
+        put("nvml_gpu_energy_kwh", reading.nvml_gpu_energy_kwh, "measured", "NVML total energy counter of the GPU")
+    country = resolved.measure.country or "WORLD"
+    intensity, source = intensity_g_per_kwh(country)
+    put("country", country)
+    put("carbon_intensity_g_per_kwh", intensity, "estimated", source)
+    if reading.energy_kwh is not None:
+        put(
+            "co2_kg",
+            co2_kg(reading.energy_kwh, country),
+            "estimated",
+            f"energy ({kind}) x {intensity:.0f} g CO2eq/kWh, {source}",
+        )
+    else:
+        put("co2_kg", None, "estimated", "no energy figure to price")
+
+
+def _put_latency(
+    put: Callable[..., None], model: torch.nn.Module, split: Any, pad_id: int, device: torch.device, repeats: int
+) -> None:
+    from efficiency.training import collate
+
+    model.eval()
+    examples = list(range(min(LATENCY_EXAMPLES, len(split))))
+
+    @torch.inference_mode()
+    def run_batch(indices: list[int]) -> None:
+        batch = collate(split, indices, pad_id, device)
+        model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+
+    sync = latency.sync_for(device)
+    method = latency.METHOD.format(n=len(examples), warmup=1, repeats=repeats)
+    for batch_size, key in ((1, "latency_ms_b1"), (LATENCY_EXAMPLES, "latency_ms_b32")):
+        value = latency.time_per_example_ms(run_batch, examples, batch_size, repeats, warmup=1, sync=sync)
+        put(key, value, "measured", method)
+
+
+def _misclassified(texts: list[str], labels: list[int], predictions: list[int], names: list[str]) -> list[dict[str, str]]:
+    wrong = [i for i, (y, p) in enumerate(zip(labels, predictions, strict=True)) if y != p]
+    return [
+        {"text": texts[i][:300], "label": names[labels[i]], "predicted": names[predictions[i]]}
+        for i in wrong[:MISCLASSIFIED_SHOWN]
+    ]
+
+
+def _execute_tfidf(
+    resolved: RunConfig, dataset: Any, device: torch.device, timer: PhaseTimer, stop: threading.Event, say: StatusFn
+) -> tuple[dict[str, Any], dict[str, Any], str | None, str, dict[str, Any]]:
+    """The classical baseline, measured the same way (its FLOPs are not counted: no torch operators run)."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+    from efficiency import baselines
+
+    cpu = torch.device("cpu")
+    energy = EnergyMeter(cpu, enabled=resolved.measure.energy)
+    pipeline = baselines.make_pipeline(resolved.seed)
+    with PeakMemory(cpu) as memory:
+        energy.start()
+        try:
+            with timer.phase("train"):
+                baselines.fit(pipeline, dataset.train)
+            with timer.phase("test"):
+                predictions = baselines.predict(pipeline, dataset.test.texts)
+        finally:
+            reading = energy.stop()
+    labels = dataset.test.labels
+    n = dataset.num_labels
+    metrics, prov, put = _sheet()
+    put("accuracy", float(accuracy_score(labels, predictions)), "measured", "scikit-learn accuracy_score on the test split")
+    put("macro_f1", float(f1_score(labels, predictions, average="macro", labels=list(range(n)), zero_division=0)),
+        "measured", "scikit-learn f1_score(average='macro') on the test split")  # fmt: skip
+    put("train_wall_s", timer.wall_s["train"], "measured", "wall clock of fitting TF-IDF and logistic regression")
+    put("eval_wall_s", timer.wall_s["test"], "measured", "wall clock of predicting the test split")
+    put("train_flops", None, "counted", "not counted: scikit-learn runs no torch operators")
+    _put_energy(put, reading, resolved)
+    put("peak_memory_mb", memory.peak_rss_mb, "measured", RSS_METHOD.format(interval_s=memory.interval_s))
+    params = baselines.parameter_count(pipeline)
+    put("total_params", params, "counted", "logistic-regression weights and biases")
+    put("trainable_params", params, "counted", "logistic-regression weights and biases")
+    put("vocabulary_size", baselines.vocabulary_size(pipeline))
+    put("model_size_mb", baselines.saved_size_mb(pipeline), "measured", "size of the pickled pipeline")
+    texts = dataset.test.texts[:LATENCY_EXAMPLES]
+    if resolved.measure.latency and texts:
+        method = latency.METHOD.format(n=len(texts), warmup=1, repeats=resolved.measure.latency_repeats)
+        for batch_size, key in ((1, "latency_ms_b1"), (LATENCY_EXAMPLES, "latency_ms_b32")):
+            value = latency.time_per_example_ms(
+                lambda idx: pipeline.predict([texts[i] for i in idx]),
+                list(range(len(texts))), batch_size, resolved.measure.latency_repeats, warmup=1,
+            )  # fmt: skip
+            put(key, value, "measured", method)
+    put("examples_seen", len(dataset.train))
+    put("label_names", dataset.label_names)
+    put("confusion_matrix", confusion_matrix(labels, predictions, labels=list(range(n))).tolist())
+    put("misclassified", _misclassified(dataset.test.texts, labels, predictions, dataset.label_names))
+    put("dataset", dataset.summary())
+    put("model_source", "scikit-learn TF-IDF (word 1-2, char 2-5 grams) + logistic regression")
+    put("techniques", {})
+    metrics["provenance"] = prov
+    metrics["_environment"] = {"energy": reading.details}
+    return metrics, {"train": [], "valid": []}, None, "finished", resolved.to_dict()
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set the stop flag: the run ends at its next step and keeps what it measured."""
+    import signal
+
+    def handler(signum: int, _frame: Any) -> None:
+        if stop.is_set():  # a second Ctrl-C means: now
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+__all__ = ["RunResult", "resolve_defaults", "run_experiment", "stop_on_signals"]

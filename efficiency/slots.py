@@ -1,0 +1,73 @@
+"""One run per device at a time, across processes: a file lock per device.
+
+Two runs sharing two CPU cores (or one GPU) spoil each other's timings and energy, so a run
+waits for its device's slot, whether it was started from the CLI or the app. The lock is an
+OS file lock: it is released when its holder exits, even when killed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from efficiency import paths
+
+POLL_S = 0.5
+
+
+def lock_path(device: str) -> Path:
+    folder = paths.app_data_dir() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"device-{device.replace(':', '-')}.lock"
+
+
+def holder(device: str) -> str:
+    """Who holds the device now (as written by the holder), or '' when free."""
+    try:
+        return lock_path(device).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+@contextmanager
+def device_slot(
+    device: str,
+    label: str,
+    on_wait: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Iterator[bool]:
+    """Hold the device's slot for the block; yields False if a stop came while waiting."""
+    path = lock_path(device)
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - the lock lives as long as this handle
+    acquired = False
+    try:
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                acquired = True
+                break
+            except BlockingIOError:
+                if should_stop is not None and should_stop():
+                    yield False
+                    return
+                if on_wait is not None and not told:
+                    on_wait(holder(device) or "another run")
+                    told = True
+                time.sleep(POLL_S)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{label} (pid {os.getpid()})")
+        handle.flush()
+        yield True
+    finally:
+        try:
+            if acquired:
+                handle.seek(0)
+                handle.truncate()
+        finally:
+            handle.close()  # closing releases the lock

@@ -1,0 +1,373 @@
+"""The run store: one row per run, its progress rows, and the liveness rules. SQLAlchemy Core.
+
+SQLite by default (one file in the user's application-data folder), or any SQLAlchemy URL
+(`--store`, $EFFLAB_STORE), so a PostgreSQL server can serve a class. The store is also the
+queue and the state for background runs: pages and the CLI only insert and read rows.
+
+Every write is a short transaction. On SQLite: WAL mode (readers never wait for the writer),
+a busy timeout, and writes begin IMMEDIATE, since a read that turns into a write inside a
+deferred transaction fails at once instead of waiting. A run whose process died is marked
+`interrupted` by whoever reads it next; a run whose process is alive is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+from efficiency import paths
+
+STATUSES = ("queued", "running", "finished", "failed", "stopped", "interrupted")
+ACTIVE = ("queued", "running")
+STALE_AFTER_S = 30.0  # a heartbeat older than this, from another host, means the run is gone
+BUSY_TIMEOUT_MS = 15_000
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, index=True),
+    Column("model", String(300), nullable=False, default=""),
+    Column("dataset", String(300), nullable=False, default=""),
+    Column("device", String(32), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("heartbeat_at", Float),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("pid_started_at", Float),  # guards against a recycled pid
+    Column("stop_requested", Boolean, nullable=False, default=False),
+    Column("config", JSON, nullable=False),
+    Column("metrics", JSON),
+    Column("curves", JSON),
+    Column("environment", JSON),
+    Column("progress", JSON),  # the latest progress, for tables and live views
+    Column("error", Text),
+    Column("traceback", Text),
+    Column("model_path", String(1000)),
+)
+
+progress = Table(
+    "progress",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), index=True, nullable=False),
+    Column("t", Float, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+
+@dataclass
+class RunRecord:
+    id: int
+    name: str
+    note: str
+    status: str
+    model: str
+    dataset: str
+    device: str
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    heartbeat_at: float | None
+    host: str | None
+    pid: int | None
+    pid_started_at: float | None
+    stop_requested: bool
+    config: dict[str, Any]
+    metrics: dict[str, Any] | None = None
+    curves: dict[str, Any] | None = None
+    environment: dict[str, Any] | None = None
+    progress: dict[str, Any] | None = None
+    error: str | None = None
+    traceback: str | None = None
+    model_path: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """A flat row for tables and `runs list`."""
+        metrics = self.metrics or {}
+        return {
+            "run_id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "model": self.model,
+            "dataset": self.dataset,
+            "device": self.device,
+            "created_at": self.created_at,
+            "accuracy": metrics.get("accuracy"),
+            "macro_f1": metrics.get("macro_f1"),
+            "train_wall_s": metrics.get("train_wall_s"),
+            "energy_kwh": metrics.get("energy_kwh"),
+            "error": self.error,
+        }
+
+
+def default_url() -> str:
+    if os.environ.get("EFFLAB_STORE"):
+        return os.environ["EFFLAB_STORE"]
+    return f"sqlite:///{paths.app_data_dir() / 'runs.sqlite'}"
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a power cut may lose the last commit only
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+
+class RunStore:
+    """All reads and writes of runs. Safe to use from several processes at once."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        if self.url.startswith("sqlite:///"):
+            db_path = self.url.removeprefix("sqlite:///")
+            if db_path and db_path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
+        self.engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000} if self.is_sqlite else {})
+        if self.is_sqlite:
+            _sqlite_pragmas(self.engine)
+        metadata.create_all(self.engine)
+        self.host = socket.gethostname()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # --- writes ----------------------------------------------------------------------------
+    def create_run(self, config: dict[str, Any], status: str = "queued") -> int:
+        with self._write() as conn:
+            result = conn.execute(
+                insert(runs).values(
+                    name=config.get("name", ""),
+                    note=config.get("note", ""),
+                    status=status,
+                    model=config.get("model", {}).get("name", ""),
+                    dataset=config.get("data", {}).get("dataset", ""),
+                    device=config.get("device", ""),
+                    created_at=time.time(),
+                    stop_requested=False,
+                    config=config,
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def update_config(self, run_id: int, config: dict[str, Any]) -> None:
+        """Store the resolved config (defaults filled in), so the stored config reproduces the run."""
+        with self._write() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(config=config))
+
+    def claim(self, run_id: int, device: str, pid: int | None = None) -> bool:
+        """queued -> running, only if still queued: two processes never start the same run."""
+        pid = pid or os.getpid()
+        now = time.time()
+        with self._write() as conn:
+            result = conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status == "queued")
+                .values(
+                    status="running",
+                    device=device,
+                    started_at=now,
+                    heartbeat_at=now,
+                    host=self.host,
+                    pid=pid,
+                    pid_started_at=psutil.Process(pid).create_time(),
+                )
+            )
+            return result.rowcount == 1
+
+    def heartbeat(self, run_id: int, latest: dict[str, Any] | None = None) -> bool:
+        """Mark the run alive, append its latest progress; returns whether a stop was requested."""
+        now = time.time()
+        with self._write() as conn:
+            values: dict[str, Any] = {"heartbeat_at": now}
+            if latest is not None:
+                values["progress"] = latest
+                conn.execute(insert(progress).values(run_id=run_id, t=now, data=latest))
+            conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+            return bool(conn.execute(select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar())
+
+    def set_environment(self, run_id: int, environment: dict[str, Any]) -> None:
+        with self._write() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(environment=environment))
+
+    def finish(
+        self,
+        run_id: int,
+        status: str,
+        metrics: dict[str, Any] | None = None,
+        curves: dict[str, Any] | None = None,
+        error: str | None = None,
+        traceback: str | None = None,
+        model_path: str | None = None,
+    ) -> None:
+        if status not in STATUSES or status in ACTIVE:
+            raise ValueError(f"finish() takes a final status, not {status!r}")
+        values: dict[str, Any] = {"status": status, "finished_at": time.time(), "error": error, "traceback": traceback}
+        if metrics is not None:
+            values["metrics"] = metrics
+        if curves is not None:
+            values["curves"] = curves
+        if model_path is not None:
+            values["model_path"] = model_path
+        with self._write() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+
+    def request_stop(self, run_id: int) -> str | None:
+        """Ask a run to stop: a queued run is cancelled at once, a running one stops at its next step."""
+        with self._write() as conn:
+            status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+            if status == "queued":
+                conn.execute(
+                    update(runs)
+                    .where(runs.c.id == run_id)
+                    .values(status="stopped", stop_requested=True, finished_at=time.time(), error="cancelled before it started")
+                )
+                return "stopped"
+            if status == "running":
+                conn.execute(update(runs).where(runs.c.id == run_id).values(stop_requested=True))
+            return status
+
+    def delete(self, run_id: int) -> bool:
+        with self._write() as conn:
+            conn.execute(delete(progress).where(progress.c.run_id == run_id))
+            return conn.execute(delete(runs).where(runs.c.id == run_id)).rowcount == 1
+
+    # --- reads -----------------------------------------------------------------------------
+    def get(self, run_id: int) -> RunRecord | None:
+        self.reap_stale()
+        with self._read() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+        return RunRecord(**row) if row else None
+
+    def list(self, status: str | None = None, limit: int | None = None) -> list[RunRecord]:
+        self.reap_stale()
+        query = select(runs).order_by(runs.c.id.desc())
+        if status:
+            query = query.where(runs.c.status == status)
+        if limit:
+            query = query.limit(limit)
+        with self._read() as conn:
+            return [RunRecord(**row) for row in conn.execute(query).mappings()]
+
+    def progress_of(self, run_id: int, after_id: int = 0) -> list[dict[str, Any]]:
+        """Progress rows of a run (each with its row id, so a live view can ask only for new ones)."""
+        query = (
+            select(progress.c.id, progress.c.t, progress.c.data)
+            .where(progress.c.run_id == run_id, progress.c.id > after_id)
+            .order_by(progress.c.id)
+        )
+        with self._read() as conn:
+            return [{"id": r.id, "t": r.t, **r.data} for r in conn.execute(query)]
+
+    def queue_position(self, run_id: int) -> int | None:
+        """1 for the next queued run on its device; None when the run is not queued."""
+        with self._read() as conn:
+            row = conn.execute(select(runs.c.status, runs.c.device).where(runs.c.id == run_id)).first()
+            if row is None or row.status != "queued":
+                return None
+            ahead = conn.execute(
+                select(runs.c.id).where(runs.c.status == "queued", runs.c.device == row.device, runs.c.id < run_id)
+            ).all()
+        return len(ahead) + 1
+
+    # --- liveness --------------------------------------------------------------------------
+    def reap_stale(self) -> list[int]:
+        """Mark running runs whose process is gone as interrupted; never touch a live one."""
+        with self._read() as conn:
+            candidates = conn.execute(
+                select(runs.c.id, runs.c.host, runs.c.pid, runs.c.pid_started_at, runs.c.heartbeat_at).where(
+                    runs.c.status == "running"
+                )
+            ).all()
+        now, dead = time.time(), []
+        for row in candidates:
+            if row.host == self.host:
+                gone = not _process_alive(row.pid, row.pid_started_at)
+            else:
+                gone = row.heartbeat_at is None or now - row.heartbeat_at > STALE_AFTER_S
+            if gone:
+                dead.append(row)
+        reaped = []
+        for row in dead:
+            last = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.heartbeat_at or now))
+            message = (
+                f"The process that ran this run (pid {row.pid} on {row.host}) ended without finishing it: "
+                f"killed, crashed, or the machine restarted. Its last heartbeat was at {last}; the progress "
+                "recorded until then is kept. Start the run again to get its results."
+            )
+            with self._write() as conn:
+                # Conditional on still running: a concurrent reader or the run itself may have got there first.
+                result = conn.execute(
+                    update(runs)
+                    .where(runs.c.id == row.id, runs.c.status == "running")
+                    .values(status="interrupted", finished_at=now, error=message)
+                )
+            if result.rowcount:
+                reaped.append(row.id)
+        return reaped
+
+
+def _process_alive(pid: int | None, started_at: float | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started_at is None or abs(process.create_time() - started_at) < 1.0
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False

@@ -1,0 +1,328 @@
+"""The training engine: one loop, read top to bottom.
+
+config -> tokenised splits -> length-bucketed batches -> AdamW with linear warm-up and decay ->
+validation each epoch (the best epoch is kept) -> test with the best weights.
+
+Our own loop rather than the Hugging Face Trainer, because the techniques need per-example
+losses, skipped backward passes and teacher logits. Length bucketing is what makes it fast on a
+CPU: a batch of similar lengths pads little, so far fewer tokens go through the model.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from transformers import PreTrainedTokenizerBase
+
+from efficiency.config import TrainConfig
+from efficiency.data.splits import TextSplit
+from efficiency.errors import ConfigError
+from efficiency.measure.flops import FlopMeter, spread_picks
+from efficiency.measure.timer import PhaseTimer
+
+Batch = dict[str, torch.Tensor]
+BUCKET_BATCHES = 32  # batches per bucket: large enough to pad little, small enough to keep batches random
+
+
+# --- devices and seeds -----------------------------------------------------------------------
+def resolve_device(name: str) -> torch.device:
+    """'auto' picks cuda, then mps, then cpu; an explicit device that is absent is refused."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device '{name}' was asked for, but this machine has no CUDA GPU: use auto or cpu.")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ConfigError(f"device '{name}' does not exist: this machine has {torch.cuda.device_count()} GPU(s).")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("device 'mps' was asked for, but Apple's Metal backend is not available: use auto or cpu.")
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# --- tokenising and batching -------------------------------------------------------------------
+@dataclass
+class EncodedSplit:
+    ids: list[list[int]]
+    labels: list[int]
+    truncated: int  # examples cut at max_length
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def lengths(self) -> list[int]:
+        return [len(x) for x in self.ids]
+
+
+def encode(tokenizer: PreTrainedTokenizerBase, split: TextSplit, max_length: int) -> EncodedSplit:
+    """Tokenise once, unpadded; padding happens per batch."""
+    ids = tokenizer(split.texts, truncation=True, max_length=max_length)["input_ids"]
+    full = tokenizer(split.texts, truncation=False)["input_ids"] if split.texts else []
+    truncated = sum(len(f) > max_length for f in full)
+    return EncodedSplit(ids, list(split.labels), truncated)
+
+
+def batch_order(lengths: Sequence[int], batch_size: int, rng: np.random.Generator | None, bucket: bool) -> list[list[int]]:
+    """Indices of each batch. Training: shuffled; with buckets, similar lengths share a batch."""
+    indices = rng.permutation(len(lengths)) if rng is not None else np.arange(len(lengths))
+    if bucket:
+        span = batch_size * BUCKET_BATCHES
+        chunks = [indices[i : i + span] for i in range(0, len(indices), span)]
+        indices = np.concatenate([sorted(c, key=lambda i: lengths[i], reverse=True) for c in chunks])
+    batches = [indices[i : i + batch_size].tolist() for i in range(0, len(indices), batch_size)]
+    if rng is not None and bucket:
+        rng.shuffle(batches)  # otherwise every bucket would run long-to-short
+    return batches
+
+
+def collate(split: EncodedSplit, indices: list[int], pad_id: int, device: torch.device) -> Batch:
+    """Pad to the longest example of this batch (dynamic padding)."""
+    width = max(len(split.ids[i]) for i in indices)
+    input_ids = torch.full((len(indices), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(indices), width), dtype=torch.long)
+    for row, i in enumerate(indices):
+        seq = split.ids[i]
+        input_ids[row, : len(seq)] = torch.tensor(seq)
+        attention[row, : len(seq)] = 1
+    labels = torch.tensor([split.labels[i] for i in indices])
+    return {
+        "input_ids": input_ids.to(device, non_blocking=True),
+        "attention_mask": attention.to(device, non_blocking=True),
+        "labels": labels.to(device, non_blocking=True),
+    }
+
+
+def per_example_loss(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    return F.cross_entropy(logits.float(), batch["labels"], reduction="none")
+
+
+def mean_loss(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
+    return per_example_loss(model, batch).mean()
+
+
+# --- progress ---------------------------------------------------------------------------------
+@dataclass
+class Progress:
+    """What the loop reports after every step (and at phase changes)."""
+
+    phase: str  # train | validate | test
+    step: int
+    total_steps: int
+    epoch: float
+    loss: float | None
+    examples_seen: int
+    examples_per_s: float
+    eta_s: float | None
+    train_wall_s: float
+    flops: float
+
+
+ProgressFn = Callable[[Progress], None]
+StopFn = Callable[[], bool]
+
+
+# --- evaluation -------------------------------------------------------------------------------
+@dataclass
+class EvalResult:
+    loss: float
+    accuracy: float
+    macro_f1: float
+    predictions: list[int]
+    labels: list[int]
+
+    def confusion(self, num_labels: int) -> list[list[int]]:
+        return confusion_matrix(self.labels, self.predictions, labels=list(range(num_labels))).tolist()
+
+
+@torch.inference_mode()
+def evaluate(
+    model: torch.nn.Module,
+    split: EncodedSplit,
+    batch_size: int,
+    pad_id: int,
+    device: torch.device,
+    num_labels: int,
+    flops: FlopMeter | None = None,
+) -> EvalResult:
+    model.eval()
+    predictions = [0] * len(split)
+    total_loss = 0.0
+    # Sorted by length: evaluation order does not matter, padding does.
+    for indices in batch_order(split.lengths, batch_size, rng=None, bucket=True):
+        batch = collate(split, indices, pad_id, device)
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
+        total_loss += float(F.cross_entropy(logits, batch["labels"], reduction="sum"))
+        for i, p in zip(indices, logits.argmax(-1).tolist(), strict=True):
+            predictions[i] = p
+        if flops is not None:
+            flops.add_eval_batch(*batch["input_ids"].shape)
+    labels = split.labels
+    return EvalResult(
+        loss=total_loss / max(len(split), 1),
+        accuracy=float(accuracy_score(labels, predictions)),
+        macro_f1=float(f1_score(labels, predictions, average="macro", labels=list(range(num_labels)), zero_division=0)),
+        predictions=predictions,
+        labels=list(labels),
+    )
+
+
+# --- the loop ---------------------------------------------------------------------------------
+@dataclass
+class TrainOutcome:
+    status: str  # finished | stopped
+    stop_reason: str | None
+    stopped_at: str | None
+    epochs_run: float
+    best_epoch: int | None
+    steps: int
+    examples_seen: int
+    tokens_seen: int  # real tokens (no padding)
+    padded_tokens: int  # tokens the model actually processed, padding included
+    train_curve: list[dict[str, float]] = field(default_factory=list)
+    valid_curve: list[dict[str, float]] = field(default_factory=list)
+    test: EvalResult | None = None
+
+
+def train(
+    model: torch.nn.Module,
+    train_split: EncodedSplit,
+    valid_split: EncodedSplit,
+    test_split: EncodedSplit,
+    cfg: TrainConfig,
+    learning_rate: float,
+    seed: int,
+    device: torch.device,
+    pad_id: int,
+    num_labels: int,
+    timer: PhaseTimer,
+    flops: FlopMeter | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> TrainOutcome:
+    """Fine-tune `model` in place, keep the best validation epoch, and test it."""
+    seed_everything(seed)
+    rng = np.random.default_rng(seed)
+    steps_per_epoch = math.ceil(len(train_split) / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    warmup_steps = int(cfg.warmup_ratio * total_steps)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim >= 2]  # no weight decay on biases and layer norms
+    no_decay = [p for p in params if p.ndim < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=learning_rate,
+        foreach=True,
+    )
+
+    def lr_at(step: int) -> float:  # linear warm-up to the peak, then linear decay to 0
+        if step < warmup_steps:
+            return learning_rate * (step + 1) / warmup_steps
+        return learning_rate * max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+    if flops is not None:
+        # Count a few real batches exactly (shortest, middle, longest) and fit the per-shape model.
+        order = batch_order(train_split.lengths, cfg.batch_size, np.random.default_rng(seed), cfg.length_buckets)
+        widths = [max(train_split.lengths[i] for i in b) for b in order]
+        model.train()
+        flops.calibrate(model, [collate(train_split, order[i], pad_id, device) for i in spread_picks(widths)], mean_loss)
+
+    outcome = TrainOutcome("finished", None, None, 0.0, None, 0, 0, 0, 0)
+    best_f1, best_state = -1.0, None
+    step, stop_reason = 0, None
+    started = time.perf_counter()
+
+    for epoch in range(cfg.epochs):
+        model.train()
+        with timer.phase("train"):
+            for indices in batch_order(train_split.lengths, cfg.batch_size, rng, cfg.length_buckets):
+                stop_reason = _stop_reason(should_stop, cfg, time.perf_counter() - started)
+                if stop_reason:
+                    break
+                batch = collate(train_split, indices, pad_id, device)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr_at(step)
+
+                loss = mean_loss(model, batch)
+                loss.backward()
+                if cfg.max_grad_norm > 0:
+                    torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+
+                step += 1
+                b, t = batch["input_ids"].shape
+                outcome.examples_seen += b
+                outcome.tokens_seen += int(batch["attention_mask"].sum())
+                outcome.padded_tokens += b * t
+                if flops is not None:
+                    flops.add_train_step(b, t)
+                loss_value = float(loss.detach())  # a sync point on CUDA; once per step is the price of a live curve
+                elapsed = time.perf_counter() - started
+                point = Progress(
+                    phase="train",
+                    step=step,
+                    total_steps=total_steps,
+                    epoch=step / steps_per_epoch,
+                    loss=loss_value,
+                    examples_seen=outcome.examples_seen,
+                    examples_per_s=outcome.examples_seen / elapsed if elapsed > 0 else 0.0,
+                    eta_s=elapsed / step * (total_steps - step),
+                    train_wall_s=elapsed,
+                    flops=flops.train_flops if flops else 0.0,
+                )
+                outcome.train_curve.append(
+                    {k: getattr(point, k) for k in ("step", "epoch", "loss", "examples_seen", "flops", "train_wall_s")}
+                )
+                if on_progress:
+                    on_progress(point)
+        outcome.epochs_run = step / steps_per_epoch
+        if stop_reason and step < (epoch + 1) * steps_per_epoch:
+            break  # a partial epoch is not validated: the best full epoch so far is kept
+        with timer.phase("eval"):
+            result = evaluate(model, valid_split, cfg.eval_batch_size, pad_id, device, num_labels, flops)
+        outcome.valid_curve.append(
+            {"epoch": epoch + 1, "step": step, "loss": result.loss, "accuracy": result.accuracy, "macro_f1": result.macro_f1}
+        )
+        if on_progress:
+            on_progress(replace(point, phase="validate"))
+        if result.macro_f1 > best_f1:
+            best_f1, outcome.best_epoch = result.macro_f1, epoch + 1
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    if stop_reason:
+        outcome.status, outcome.stop_reason = "stopped", stop_reason
+        outcome.stopped_at = f"step {step} of {total_steps} (epoch {step / steps_per_epoch:.2f} of {cfg.epochs})"
+    outcome.steps = step
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    with timer.phase("test"):
+        outcome.test = evaluate(model, test_split, cfg.eval_batch_size, pad_id, device, num_labels, flops)
+    return outcome
+
+
+def _stop_reason(should_stop: StopFn | None, cfg: TrainConfig, train_elapsed_s: float) -> str | None:
+    if should_stop is not None and should_stop():
+        return "stop requested"
+    if cfg.time_limit_s is not None and train_elapsed_s >= cfg.time_limit_s:
+        return f"time limit of {cfg.time_limit_s:g} s reached"
+    return None

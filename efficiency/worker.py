@@ -1,0 +1,43 @@
+"""The background worker: `python -m efficiency.worker RUN_ID [--store URL]`.
+
+Runs one queued run from the store through the runner, in its own process (so the app stays
+responsive and a CUDA context is fresh). Progress and a heartbeat go to the store about once a
+second; the stop flag is checked every step; SIGTERM sets the same flag. The runner writes the
+final status whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from efficiency.config import RunConfig
+from efficiency.errors import EfficiencyError
+from efficiency.runner import run_experiment, stop_on_signals
+from efficiency.store import RunStore
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m efficiency.worker")
+    parser.add_argument("run_id", type=int)
+    parser.add_argument("--store", default=None)
+    args = parser.parse_args(argv)
+    store = RunStore(args.store)
+    record = store.get(args.run_id)
+    if record is None:
+        print(f"error: there is no run {args.run_id}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    stop_on_signals(stop)
+    try:
+        config = RunConfig.from_dict(record.config)
+        result = run_experiment(config, store=store, run_id=args.run_id, stop=stop)
+    except EfficiencyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0 if result.status in ("finished", "stopped") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
