@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import torch
 from transformers import (
@@ -73,7 +76,9 @@ def load_classifier(name: str, label_names: list[str], seed: int = 0) -> LoadedM
     elif Path(name).expanduser().is_dir():
         path, source, local_only = Path(name).expanduser(), f"local folder {name}", True
     else:
-        path, source, local_only = name, f"Hugging Face Hub: {name}", False
+        # Without a network the Hub client retries for a long time: look before leaping, and use
+        # the local Hugging Face cache alone when the Hub cannot be reached.
+        path, source, local_only = name, f"Hugging Face Hub: {name}", not hub_reachable()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local_only)
         model = AutoModelForSequenceClassification.from_pretrained(
@@ -88,6 +93,18 @@ def load_classifier(name: str, label_names: list[str], seed: int = 0) -> LoadedM
     except (OSError, ValueError) as exc:
         raise ModelLoadError(_load_failure_message(name, exc)) from exc
     return LoadedModel(model, tokenizer, source)
+
+
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether the Hugging Face Hub answers a TCP connection (honours HF_HUB_OFFLINE and HF_ENDPOINT)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
+        return False
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
 
 
 def _load_failure_message(name: str, exc: Exception) -> str:

@@ -1,0 +1,60 @@
+"""Shared fixtures: an isolated app-data folder per test, tiny configs and small user files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from efficiency import paths
+from efficiency.config import DataConfig, MeasureConfig, ModelConfig, RunConfig, TrainConfig
+
+SHARED_DATA = paths.REPO_ROOT.parent / "shared" / "data"
+
+needs_shared_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is not beside the repository")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own run store, locks, cache and kept models; the real user folders stay untouched."""
+    home = tmp_path_factory.mktemp("efflab-home")
+    monkeypatch.setenv("EFFLAB_HOME", str(home))
+    monkeypatch.setenv("EFFLAB_CACHE", str(home / "cache"))
+    monkeypatch.delenv("EFFLAB_STORE", raising=False)
+    monkeypatch.delenv("EFFLAB_COUNTRY", raising=False)
+    monkeypatch.delenv("EFFLAB_DATA_DIR", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the Hub is unreachable here: fail fast, as a user offline would
+    return home
+
+
+def tiny_config(**train: object) -> RunConfig:
+    """A tiny random BERT on NusaX-senti javanese with 120 training examples: a few seconds on a CPU."""
+    train_cfg = TrainConfig(epochs=2, batch_size=16, **train)  # type: ignore[arg-type]
+    return RunConfig(
+        name="tiny test",
+        model=ModelConfig(name="tiny"),
+        data=DataConfig(dataset="nusax-senti/javanese", limit_train=120),
+        train=train_cfg,
+        measure=MeasureConfig(latency_repeats=2),
+        seed=7,
+        device="cpu",
+    )
+
+
+@pytest.fixture
+def sentiment_csv(tmp_path: Path) -> Path:
+    """A small, valid user file: 3 classes x 12 rows."""
+    rows = ["text,label"]
+    words = {"pos": "good great lovely", "neg": "bad awful sad", "neu": "table chair door"}
+    for label, vocab in words.items():
+        for i in range(12):
+            rows.append(f'"{vocab} example {i}",{label}')
+    path = tmp_path / "mine.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def python_env() -> dict[str, str]:
+    """The environment for a child process: the same isolated home and offline Hub."""
+    return dict(os.environ)

@@ -1,0 +1,151 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from efficiency.cli import main
+from efficiency.store import RunStore
+from tests.conftest import needs_shared_data
+
+pytestmark = needs_shared_data
+TINY = ["--model", "tiny", "--dataset", "nusax-senti/javanese", "--limit-train", "60", "--epochs", "1",
+        "--latency-repeats", "1", "--device", "cpu"]  # fmt: skip
+REQUIRED_KEYS = {
+    "run_id", "status", "model", "dataset", "accuracy", "macro_f1", "train_wall_s", "eval_wall_s", "train_flops",
+    "energy_kwh", "energy_method", "co2_kg", "carbon_intensity_g_per_kwh", "peak_memory_mb", "total_params",
+    "trainable_params", "model_size_mb", "latency_ms_b1", "latency_ms_b32", "device", "config",
+}  # fmt: skip
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "efficiency", *args], capture_output=True, text=True, timeout=timeout, env=os.environ
+    )
+
+
+def test_train_json_prints_exactly_one_object_with_every_key():
+    done = cli("train", *TINY, "--json", "--country", "FR")
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)  # the whole of stdout is one JSON object
+    assert REQUIRED_KEYS <= payload.keys()
+    assert payload["status"] == "finished" and payload["device"] == "cpu"
+    assert payload["config"]["measure"]["country"] == "FRA"
+    assert "train" in done.stderr  # the progress bar went to stderr
+
+
+def test_runs_list_show_and_export(capsys, tmp_path):
+    assert main(["train", *TINY, "--quiet", "--name", "first"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed[0]["status"] == "finished" and listed[0]["name"] == "first"
+    run_id = listed[0]["run_id"]
+    assert main(["runs", "show", str(run_id), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["accuracy"] is not None
+    assert main(["runs", "export", "--format", "csv", "--output", str(tmp_path / "runs.csv")]) == 0
+    header = (tmp_path / "runs.csv").read_text().splitlines()[0]
+    assert "accuracy" in header and "energy_kwh" in header
+    assert main(["runs", "export", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["id"] == run_id
+
+
+def test_config_file_with_flag_override(tmp_path, capsys):
+    from efficiency.config import RunConfig
+
+    config = RunConfig()
+    config.model.name = "tiny"
+    config.data.limit_train = 60
+    config.train.epochs = 5
+    path = tmp_path / "run.json"
+    path.write_text(config.to_json())
+    assert main(["train", "--config", str(path), "--epochs", "1", "--latency-repeats", "1", "--json", "--quiet"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["config"]["train"]["epochs"] == 1 and payload["config"]["data"]["limit_train"] == 60
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--dataset", "nusax-senti/klingon"], "no language 'klingon'"),
+        (["--model", "no-org/no-model"], "Could not load model"),
+        (["--epochs", "0"], "at least 1 epoch"),
+        (["--learning-rate", "5"], "positive rate below 1"),
+    ],
+)
+def test_bad_input_gets_a_message_and_exit_2(args, phrase, capsys):
+    assert main(["train", *TINY, "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and phrase in err and "Traceback" not in err
+
+
+def test_missing_dataset_and_malformed_upload(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("efficiency.data.download._open_url", lambda url: (_ for _ in ()).throw(OSError("offline")))
+    assert main(["train", *TINY, "--quiet", "--data-dir", str(tmp_path)]) == 2
+    assert "Provide the files" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"text,label\n" + "caf\xe9,pos\n".encode("latin-1") * 30)
+    assert main(["train", *TINY, "--quiet", "--dataset", str(bad)]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_data_list(capsys):
+    assert main(["data", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert any(r["name"] == "mahasent-mr" and r["present"] for r in rows)
+
+
+def test_sigkill_mid_training_marks_the_run_interrupted_and_keeps_the_others(capsys):
+    assert main(["train", *TINY, "--quiet", "--name", "earlier"]) == 0
+    capsys.readouterr()
+    store = RunStore()
+    earlier = store.list()[0]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "efficiency", "train", "--model", "tiny", "--dataset", "mahasent-mr", "--epochs", "5",
+         "--quiet", "--name", "victim"],  # fmt: skip
+        env=os.environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    victim = None
+    while time.time() < deadline:
+        runs = [r for r in store.list() if r.name == "victim"]
+        if runs and runs[0].status == "running" and (runs[0].progress or {}).get("step", 0) >= 2:
+            victim = runs[0]
+            break
+        time.sleep(0.5)
+    assert victim is not None, "the run never got going"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert main(["runs", "list", "--json"]) == 0
+    statuses = {r["name"]: r["status"] for r in json.loads(capsys.readouterr().out)}
+    assert statuses == {"victim": "interrupted", "earlier": "finished"}
+    assert store.get(earlier.id).metrics == earlier.metrics
+    assert store.progress_of(victim.id)
+
+
+def test_sigterm_stops_the_run_and_keeps_its_measurements():
+    store = RunStore()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "efficiency", "train", "--model", "tiny", "--dataset", "mahasent-mr", "--epochs", "5",
+         "--quiet", "--json", "--latency-repeats", "1"],  # fmt: skip
+        env=os.environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        runs = store.list()
+        if runs and (runs[0].progress or {}).get("step", 0) >= 2:
+            break
+        time.sleep(0.5)
+    child.send_signal(signal.SIGTERM)
+    out, _ = child.communicate(timeout=120)
+    assert child.returncode == 130
+    payload = json.loads(out)
+    assert payload["status"] == "stopped" and payload["stopped_at"] and payload["accuracy"] is not None

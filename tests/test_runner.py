@@ -1,0 +1,83 @@
+import threading
+
+import pytest
+
+from efficiency.errors import ConfigError
+from efficiency.runner import run_experiment
+from efficiency.store import RunStore
+from tests.conftest import needs_shared_data, tiny_config
+
+pytestmark = needs_shared_data
+
+
+def test_a_tiny_run_is_measured_and_stored_with_provenance():
+    store = RunStore()
+    rows = []
+    config = tiny_config()
+    config.save_model = True
+    result = run_experiment(config, store=store, on_progress=rows.append)
+    assert result.status == "finished"
+    m = result.metrics
+    assert 0 <= m["accuracy"] <= 1 and 0 <= m["macro_f1"] <= 1
+    for key in ("train_wall_s", "eval_wall_s", "train_flops", "energy_kwh", "co2_kg", "peak_memory_mb",
+                "model_size_mb", "latency_ms_b1", "latency_ms_b32"):  # fmt: skip
+        assert m[key] > 0, key
+    assert m["total_params"] == m["trainable_params"] > 1_000_000
+    prov = m["provenance"]
+    assert prov["train_flops"]["kind"] == "counted"
+    assert prov["energy_kwh"]["kind"] in {"measured", "estimated"}
+    assert prov["accuracy"]["kind"] == "measured"
+    assert m["co2_kg"] == pytest.approx(m["energy_kwh"] * m["carbon_intensity_g_per_kwh"] / 1000)
+    assert rows and rows[-1]["step"] == 2 * 8  # 120 examples / 16 = 8 steps per epoch
+    record = store.get(result.run_id)
+    assert record.status == "finished"
+    assert record.config["train"]["learning_rate"] == 1e-3, "the stored config has its defaults resolved"
+    assert record.config["data"]["max_length"] == 128
+    assert record.environment["libraries"]["torch"]
+    assert record.model_path and (__import__("pathlib").Path(record.model_path) / "config.json").is_file()
+    assert len(record.curves["train"]) == 16 and len(record.curves["valid"]) == 2
+    assert store.progress_of(result.run_id), "progress was written while it ran"
+
+
+def test_measurement_can_be_switched_off():
+    config = tiny_config()
+    config.measure.energy = config.measure.flops = config.measure.latency = False
+    m = run_experiment(config).metrics
+    assert m["train_flops"] is None and m["energy_kwh"] is None and "latency_ms_b1" not in m
+
+
+def test_a_stop_keeps_what_was_measured():
+    stop = threading.Event()
+    seen = []
+
+    def progress(row):
+        seen.append(row)
+        if row["step"] == 3:
+            stop.set()
+
+    store = RunStore()
+    result = run_experiment(tiny_config(), store=store, on_progress=progress, stop=stop)
+    assert result.status == "stopped"
+    assert result.metrics["steps"] == 3 and "step 3 of 16" in result.metrics["stopped_at"]
+    assert result.metrics["accuracy"] is not None and result.metrics["energy_kwh"] > 0
+    assert store.get(result.run_id).status == "stopped"
+
+
+def test_an_impossible_config_is_stored_as_failed_with_its_message():
+    store = RunStore()
+    config = tiny_config()
+    config.train.epochs = 0
+    with pytest.raises(ConfigError, match="at least 1 epoch"):
+        run_experiment(config, store=store)
+    record = store.list()[0]
+    assert record.status == "failed" and "at least 1 epoch" in record.error
+
+
+def test_the_tfidf_baseline_is_measured_the_same_way():
+    config = tiny_config()
+    config.model.name = "tfidf-logreg"
+    result = run_experiment(config)
+    m = result.metrics
+    assert result.status == "finished"
+    assert m["accuracy"] > 0.4 and m["energy_kwh"] > 0 and m["latency_ms_b1"] > 0
+    assert m["train_flops"] is None and "not counted" in m["provenance"]["train_flops"]["method"]

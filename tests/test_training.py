@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+import torch
+
+from efficiency.config import DataConfig, TrainConfig
+from efficiency.data import load_dataset
+from efficiency.measure.flops import FlopMeter
+from efficiency.measure.timer import PhaseTimer
+from efficiency.models import load_classifier
+from efficiency.training import EncodedSplit, batch_order, collate, encode, resolve_device, train
+from efficiency.errors import ConfigError
+from tests.conftest import needs_shared_data
+
+
+def padded_tokens(lengths, batches):
+    return sum(len(b) * max(lengths[i] for i in b) for b in batches)
+
+
+def test_batches_cover_every_example_once_and_buckets_pad_less():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 128, size=1000).tolist()
+    plain = batch_order(lengths, 16, np.random.default_rng(1), bucket=False)
+    bucketed = batch_order(lengths, 16, np.random.default_rng(1), bucket=True)
+    assert sorted(i for b in bucketed for i in b) == list(range(1000))
+    assert padded_tokens(lengths, bucketed) < 0.7 * padded_tokens(lengths, plain)
+
+
+def test_collate_pads_to_the_longest_in_the_batch():
+    split = EncodedSplit([[101, 5, 102], [101, 102]], [0, 1], truncated=0)
+    batch = collate(split, [0, 1], pad_id=0, device=torch.device("cpu"))
+    assert batch["input_ids"].tolist() == [[101, 5, 102], [101, 102, 0]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
+
+
+def test_explicit_missing_device_is_refused():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        resolve_device("cuda")
+    assert resolve_device("auto").type in {"cpu", "mps"}
+
+
+@pytest.fixture(scope="module")
+def tiny_setup():
+    ds = load_dataset(DataConfig(dataset="nusax-senti/javanese", limit_train=96), seed=0)
+    tok = load_classifier("tiny", ds.label_names, seed=0).tokenizer
+    encoded = [encode(tok, s, 64) for s in (ds.train, ds.valid, ds.test)]
+    return ds, tok, encoded
+
+
+def run_tiny(tiny_setup, seed=3, **kw):
+    ds, tok, encoded = tiny_setup
+    model = load_classifier("tiny", ds.label_names, seed=seed).model
+    cfg = TrainConfig(**{"epochs": 2, "batch_size": 16, **{k: v for k, v in kw.items() if k in TrainConfig.__dataclass_fields__}})
+    return train(
+        model, *encoded, cfg=cfg, learning_rate=1e-3, seed=seed, device=torch.device("cpu"), pad_id=tok.pad_token_id,
+        num_labels=3, timer=PhaseTimer(), flops=kw.get("flops"), should_stop=kw.get("should_stop"),
+    )  # fmt: skip
+
+
+pytestmark = needs_shared_data
+
+
+def test_training_is_deterministic_on_cpu(tiny_setup):
+    a, b = run_tiny(tiny_setup), run_tiny(tiny_setup)
+    assert [p["loss"] for p in a.train_curve] == [p["loss"] for p in b.train_curve]
+    assert a.test.predictions == b.test.predictions
+
+
+def test_training_reduces_the_loss_and_validates_each_epoch(tiny_setup):
+    out = run_tiny(tiny_setup, epochs=4)
+    assert out.status == "finished"
+    assert [v["epoch"] for v in out.valid_curve] == [1, 2, 3, 4]
+    assert out.best_epoch in {1, 2, 3, 4}
+    first = np.mean([p["loss"] for p in out.train_curve[:3]])
+    last = np.mean([p["loss"] for p in out.train_curve[-3:]])
+    assert last < first
+    assert out.examples_seen == 4 * 96
+    assert out.tokens_seen < out.padded_tokens
+
+
+def test_a_stop_ends_the_run_and_still_tests_the_model(tiny_setup):
+    calls = {"n": 0}
+
+    def stop_after_8_steps():
+        calls["n"] += 1
+        return calls["n"] > 8
+
+    out = run_tiny(tiny_setup, epochs=3, should_stop=stop_after_8_steps)
+    assert out.status == "stopped"
+    assert out.steps == 8
+    assert "step 8 of 18" in out.stopped_at
+    assert out.test is not None and 0 <= out.test.accuracy <= 1
+    assert out.valid_curve and out.valid_curve[-1]["epoch"] == 1  # epoch 1 (6 steps) was finished and validated
+
+
+def test_time_limit_stops_training(tiny_setup):
+    out = run_tiny(tiny_setup, epochs=50, time_limit_s=0.5)
+    assert out.status == "stopped" and "time limit" in out.stop_reason
+    assert out.steps < 50 * 6
+
+
+def test_flops_counted_per_step_add_up(tiny_setup):
+    meter = FlopMeter()
+    out = run_tiny(tiny_setup, flops=meter)
+    assert meter.probes >= 2
+    assert meter.totals["train_backward"] > meter.totals["train_forward"] > 0
+    assert out.train_curve[-1]["flops"] == pytest.approx(meter.train_flops)
