@@ -176,7 +176,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(rows, default=str))
         else:
-            print(_table(rows, ["run_id", "status", "name", "model", "dataset", "accuracy", "macro_f1", "train_wall_s"]))
+            print(
+                _table(rows, ["run_id", "status", "name", "model", "dataset", "accuracy", "macro_f1", "train_wall_s"])
+            )
         return 0
     if args.runs_command == "show":
         record = store.get(args.run_id)
@@ -283,11 +285,15 @@ def cmd_techniques(args: argparse.Namespace) -> int:
 
 # --- parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m efficiency", description="Efficiency Lab: measured NLP efficiency.")
+    parser = argparse.ArgumentParser(
+        prog="python -m efficiency", description="Efficiency Lab: measured NLP efficiency."
+    )
     parser.add_argument("--store", default=None, help="SQLAlchemy URL of the run store (default: $EFFLAB_STORE, else a SQLite file in the app-data folder).")  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="Run one experiment.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train = commands.add_parser(
+        "train", help="Run one experiment.", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     train.add_argument("--config", help="A JSON config file (as stored with runs); flags override it.")
     train.add_argument("--json", action="store_true", help="Print one JSON object on stdout.")
     train.add_argument("--quiet", action="store_true", help="No progress on stderr.")

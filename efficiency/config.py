@@ -134,7 +134,7 @@ class MeasureConfig:
         "Default: $EFFLAB_COUNTRY, else the world average.",
     )
     latency_repeats: int = setting(
-        5, flag="--latency-repeats", help="Timed repeats per batch size (the median is reported)."
+        3, flag="--latency-repeats", help="Timed repeats per batch size (the median is reported)."
     )
 
 
@@ -173,7 +173,10 @@ class RunConfig:
         """Raise ConfigError naming the first impossible setting; return self when all is well."""
         t, d, m = self.train, self.data, self.measure
         checks: list[tuple[bool, str]] = [
-            (bool(self.model.name.strip()), "The model name is empty: use --model minilm, tiny, tfidf-logreg or a hub id."),
+            (
+                bool(self.model.name.strip()),
+                "The model name is empty: use --model minilm, tiny, tfidf-logreg or a hub id.",
+            ),
             (bool(d.dataset.strip()), "The dataset is empty: use e.g. --dataset nusax-senti/javanese."),
             (t.epochs >= 1, f"epochs is {t.epochs}: train for at least 1 epoch."),
             (t.epochs <= 1000, f"epochs is {t.epochs}: at most 1000 epochs."),
@@ -303,3 +306,8 @@ def _parse_value(value: str) -> Any:
         except ValueError:
             pass
     return value
+
+
+def field_help(cls: type, name: str) -> str:
+    """The help text of a config field: the CLI's help and the app's tooltip."""
+    return next(f.metadata.get("help", "") for f in dataclasses.fields(cls) if f.name == name)

@@ -17,6 +17,7 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+from transformers.utils import logging as hf_logging
 
 from efficiency.errors import ModelLoadError
 
@@ -79,6 +80,9 @@ def load_classifier(name: str, label_names: list[str], seed: int = 0) -> LoadedM
         # Without a network the Hub client retries for a long time: look before leaping, and use
         # the local Hugging Face cache alone when the Hub cannot be reached.
         path, source, local_only = name, f"Hugging Face Hub: {name}", not hub_reachable()
+    # The head is new by design: the "newly initialized" load report and the progress bar are noise here.
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local_only)
         model = AutoModelForSequenceClassification.from_pretrained(

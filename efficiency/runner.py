@@ -13,6 +13,8 @@ import threading
 import traceback as tb
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,11 +27,14 @@ from efficiency.measure import Provenance, environment, latency, size
 from efficiency.measure.carbon import co2_kg, intensity_g_per_kwh, resolve_country
 from efficiency.measure.energy import EnergyMeter, EnergyReading
 from efficiency.measure.flops import FlopMeter
-from efficiency.measure.memory import RSS_METHOD, CUDA_METHOD, PeakMemory
+from efficiency.measure.memory import CUDA_METHOD, RSS_METHOD, PeakMemory
 from efficiency.measure.timer import PhaseTimer
 from efficiency.models import TFIDF, TINY, load_classifier
 from efficiency.slots import device_slot
 from efficiency.store import RunStore
+from efficiency.techniques import build as build_techniques
+from efficiency.techniques import validate_techniques
+from efficiency.techniques.base import TechniqueContext
 from efficiency.training import Progress, encode, resolve_device, seed_everything, train
 
 LATENCY_EXAMPLES = 32
@@ -101,7 +106,7 @@ class _Live:
             if self.store.heartbeat(self.run_id, fresh):
                 self.stop.set()  # the Stop button (or `runs stop`) wrote stop_requested
             self._written = latest
-        except Exception:  # noqa: BLE001 - a busy database must not kill the run; the next beat retries
+        except Exception:
             pass
 
 
@@ -123,6 +128,7 @@ def run_experiment(
     try:
         config.validate()
         device = resolve_device(config.device)
+        validate_techniques(config, device)  # the combinations that depend on the device (amp, quant)
     except EfficiencyError as exc:
         store.finish(run_id, "failed", error=str(exc))
         raise
@@ -176,7 +182,10 @@ def resolve_defaults(config: RunConfig, default_max_length: int) -> RunConfig:
     if resolved.data.max_length is None:
         resolved.data.max_length = default_max_length
     if resolved.train.learning_rate is None:
-        resolved.train.learning_rate = DEFAULT_LEARNING_RATES.get(config.model.name, DEFAULT_LEARNING_RATE)
+        technique_rate = build_techniques(config).default_learning_rate()
+        resolved.train.learning_rate = technique_rate or DEFAULT_LEARNING_RATES.get(
+            config.model.name, DEFAULT_LEARNING_RATE
+        )
     if resolved.measure.country is None:
         resolved.measure.country = resolve_country(None)
     return resolved
@@ -194,6 +203,7 @@ def _execute(
     timer = PhaseTimer(device)
     with timer.phase("load_data"):
         dataset = datasets.load_dataset(config.data, config.seed)
+    techniques = build_techniques(config)
     resolved = resolve_defaults(config, dataset.default_max_length)
     store.update_config(run_id, resolved.to_dict())
     if config.model.name == TFIDF:
@@ -209,8 +219,16 @@ def _execute(
         for module in model.modules():
             if isinstance(module, torch.nn.Dropout):
                 module.p = resolved.train.dropout
-    model.to(device)
     max_length = resolved.data.max_length
+    context = TechniqueContext(
+        run=resolved, device=device, tokenizer=tokenizer, label_names=dataset.label_names, seed=resolved.seed
+    )
+    # Techniques in their fixed order: data, then the model's shape and adapters; precision and
+    # after-training hooks are called by the loop.
+    with timer.phase("techniques"):
+        dataset.train = techniques.filter_data(dataset.train, context)
+        model = techniques.transform_model(model, context)
+    model.to(device)
     with timer.phase("tokenize"):
         encoded = [encode(tokenizer, split, max_length) for split in (dataset.train, dataset.valid, dataset.test)]
     say(f"{dataset.name}: {len(dataset.train)} train / {len(dataset.valid)} valid / {len(dataset.test)} test examples")
@@ -218,6 +236,7 @@ def _execute(
     flops = FlopMeter() if resolved.measure.flops else None
     energy = EnergyMeter(device, enabled=resolved.measure.energy)
     total_params, trainable_params = size.parameter_counts(model)
+    context.measure = partial(_measure_model, encoded[2], tokenizer.pad_token_id, device, dataset.num_labels, resolved)
 
     def with_energy(point: Progress) -> None:
         row = dataclasses.asdict(point)
@@ -225,7 +244,8 @@ def _execute(
         progress(row)
 
     with PeakMemory(device) as memory:
-        energy.start()
+        with timer.phase("measure_energy"):
+            energy.start()
         try:
             outcome = train(
                 model,
@@ -240,10 +260,14 @@ def _execute(
                 flops=flops,
                 on_progress=with_energy,
                 should_stop=stop.is_set,
+                techniques=techniques,
+                context=context,
             )
         finally:
-            reading = energy.stop()
+            with timer.phase("measure_energy"):
+                reading = energy.stop()
 
+    model = outcome.model  # after quantization, a new object
     metrics, prov, put = _sheet()
     test = outcome.test
     assert test is not None
@@ -271,12 +295,16 @@ def _execute(
     put("total_params", total_params, "counted", "sum of parameter sizes")
     put("trainable_params", trainable_params, "counted", "sum of sizes of parameters with requires_grad")
     put("trainable_pct", 100 * trainable_params / total_params if total_params else None)
-    put("model_size_mb", size.saved_size_mb(model), "measured", "size of the state dict written as safetensors")
+    with timer.phase("measure_size"):
+        put("model_size_mb", size.saved_size_mb(model), "measured", "size of the state dict written as safetensors")
     if resolved.measure.latency and len(encoded[2]):
-        _put_latency(put, model, encoded[2], tokenizer.pad_token_id, device, resolved.measure.latency_repeats)
-    for key, value in dataclasses.asdict(outcome).items():
-        if key not in {"train_curve", "valid_curve", "test", "status"}:
-            metrics[key] = value
+        with timer.phase("measure_latency"):
+            _put_latency(put, model, encoded[2], tokenizer.pad_token_id, device, resolved.measure.latency_repeats)
+    put("phase_wall_s", dict(timer.wall_s))
+    put("measurement_wall_s", sum(v for k, v in timer.wall_s.items() if k.startswith("measure_")))
+    for f in dataclasses.fields(outcome):
+        if f.name not in {"train_curve", "valid_curve", "test", "status", "model"}:
+            metrics[f.name] = getattr(outcome, f.name)
     for name, enc in zip(("train", "valid", "test"), encoded, strict=True):
         metrics[f"truncated_{name}"] = enc.truncated
     put("max_length", max_length)
@@ -286,14 +314,18 @@ def _execute(
     put("misclassified", _misclassified(dataset.test.texts, test.labels, test.predictions, dataset.label_names))
     put("dataset", dataset.summary())
     put("model_source", loaded.source)
-    put("techniques", {})
+    put("techniques", techniques.reports())
     metrics["provenance"] = prov
     metrics["_environment"] = {"energy": reading.details}
 
     model_path = None
     if resolved.save_model:
         model_path = str(paths.models_dir() / f"run-{run_id}")
-        model.save_pretrained(model_path)
+        if hasattr(model, "save_pretrained"):
+            model.save_pretrained(model_path)  # a PEFT model saves its adapter only: small, and the base is known
+        else:
+            Path(model_path).mkdir(parents=True, exist_ok=True)
+            torch.save(model, Path(model_path) / "model.pt")
         tokenizer.save_pretrained(model_path)
     curves = {"train": outcome.train_curve, "valid": outcome.valid_curve}
     return metrics, curves, model_path, outcome.status, resolved.to_dict()
@@ -310,6 +342,27 @@ def _sheet() -> tuple[dict[str, Any], dict[str, dict[str, str]], Callable[..., N
             prov[key] = Provenance(kind, method or "").to_dict()  # type: ignore[arg-type]
 
     return metrics, prov, put
+
+
+def _measure_model(
+    split: Any, pad_id: int, device: torch.device, num_labels: int, resolved: RunConfig, model: torch.nn.Module
+) -> dict[str, float]:
+    """Test accuracy, latency and size of `model`, measured as for the run: for before/after comparisons."""
+    from efficiency.training import evaluate
+
+    result = evaluate(model, split, resolved.train.eval_batch_size, pad_id, device, num_labels)
+    figures: dict[str, float] = {"accuracy": result.accuracy, "macro_f1": result.macro_f1}
+    figures["model_size_mb"] = size.saved_size_mb(model)
+    if resolved.measure.latency and len(split):
+        _put_latency(
+            lambda key, value, *_: figures.__setitem__(key, value),
+            model,
+            split,
+            pad_id,
+            device,
+            resolved.measure.latency_repeats,
+        )
+    return figures
 
 
 def _put_energy(put: Callable[..., None], reading: EnergyReading, resolved: RunConfig) -> None:
@@ -357,7 +410,9 @@ def _put_latency(
         put(key, value, "measured", method)
 
 
-def _misclassified(texts: list[str], labels: list[int], predictions: list[int], names: list[str]) -> list[dict[str, str]]:
+def _misclassified(
+    texts: list[str], labels: list[int], predictions: list[int], names: list[str]
+) -> list[dict[str, str]]:
     wrong = [i for i, (y, p) in enumerate(zip(labels, predictions, strict=True)) if y != p]
     return [
         {"text": texts[i][:300], "label": names[labels[i]], "predicted": names[predictions[i]]}
@@ -388,7 +443,12 @@ def _execute_tfidf(
     labels = dataset.test.labels
     n = dataset.num_labels
     metrics, prov, put = _sheet()
-    put("accuracy", float(accuracy_score(labels, predictions)), "measured", "scikit-learn accuracy_score on the test split")
+    put(
+        "accuracy",
+        float(accuracy_score(labels, predictions)),
+        "measured",
+        "scikit-learn accuracy_score on the test split",
+    )
     put("macro_f1", float(f1_score(labels, predictions, average="macro", labels=list(range(n)), zero_division=0)),
         "measured", "scikit-learn f1_score(average='macro') on the test split")  # fmt: skip
     put("train_wall_s", timer.wall_s["train"], "measured", "wall clock of fitting TF-IDF and logistic regression")

@@ -166,7 +166,9 @@ class RunStore:
             db_path = self.url.removeprefix("sqlite:///")
             if db_path and db_path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
-        self.engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000} if self.is_sqlite else {})
+        self.engine = create_engine(
+            self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000} if self.is_sqlite else {}
+        )
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
         metadata.create_all(self.engine)
@@ -274,7 +276,12 @@ class RunStore:
                 conn.execute(
                     update(runs)
                     .where(runs.c.id == run_id)
-                    .values(status="stopped", stop_requested=True, finished_at=time.time(), error="cancelled before it started")
+                    .values(
+                        status="stopped",
+                        stop_requested=True,
+                        finished_at=time.time(),
+                        error="cancelled before it started",
+                    )
                 )
                 return "stopped"
             if status == "running":

@@ -14,7 +14,10 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,6 +30,8 @@ from efficiency.data.splits import TextSplit
 from efficiency.errors import ConfigError
 from efficiency.measure.flops import FlopMeter, spread_picks
 from efficiency.measure.timer import PhaseTimer
+from efficiency.techniques import Pipeline
+from efficiency.techniques.base import TechniqueContext
 
 Batch = dict[str, torch.Tensor]
 BUCKET_BATCHES = 32  # batches per bucket: large enough to pad little, small enough to keep batches random
@@ -80,7 +85,9 @@ def encode(tokenizer: PreTrainedTokenizerBase, split: TextSplit, max_length: int
     return EncodedSplit(ids, list(split.labels), truncated)
 
 
-def batch_order(lengths: Sequence[int], batch_size: int, rng: np.random.Generator | None, bucket: bool) -> list[list[int]]:
+def batch_order(
+    lengths: Sequence[int], batch_size: int, rng: np.random.Generator | None, bucket: bool
+) -> list[list[int]]:
     """Indices of each batch. Training: shuffled; with buckets, similar lengths share a batch."""
     indices = rng.permutation(len(lengths)) if rng is not None else np.arange(len(lengths))
     if bucket:
@@ -162,6 +169,7 @@ def evaluate(
     device: torch.device,
     num_labels: int,
     flops: FlopMeter | None = None,
+    autocast: Callable[[], Any] = nullcontext,
 ) -> EvalResult:
     model.eval()
     predictions = [0] * len(split)
@@ -169,7 +177,8 @@ def evaluate(
     # Sorted by length: evaluation order does not matter, padding does.
     for indices in batch_order(split.lengths, batch_size, rng=None, bucket=True):
         batch = collate(split, indices, pad_id, device)
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
+        with autocast():
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
         total_loss += float(F.cross_entropy(logits, batch["labels"], reduction="sum"))
         for i, p in zip(indices, logits.argmax(-1).tolist(), strict=True):
             predictions[i] = p
@@ -200,6 +209,7 @@ class TrainOutcome:
     train_curve: list[dict[str, float]] = field(default_factory=list)
     valid_curve: list[dict[str, float]] = field(default_factory=list)
     test: EvalResult | None = None
+    model: Any = field(default=None, repr=False, compare=False)  # the tested model; not part of the record
 
 
 def train(
@@ -217,8 +227,16 @@ def train(
     flops: FlopMeter | None = None,
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
+    techniques: Pipeline | None = None,
+    context: TechniqueContext | None = None,
 ) -> TrainOutcome:
-    """Fine-tune `model` in place, keep the best validation epoch, and test it."""
+    """Fine-tune `model` in place, keep the best validation epoch, apply after-training techniques, test.
+
+    The model that was tested (after quantization it is a new object) is `outcome.model`.
+    """
+    techniques = techniques or Pipeline([])
+    autocast = partial(techniques.autocast, device)
+    scaler = techniques.grad_scaler(device)
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     steps_per_epoch = math.ceil(len(train_split) / cfg.batch_size)
@@ -244,7 +262,9 @@ def train(
         order = batch_order(train_split.lengths, cfg.batch_size, np.random.default_rng(seed), cfg.length_buckets)
         widths = [max(train_split.lengths[i] for i in b) for b in order]
         model.train()
-        flops.calibrate(model, [collate(train_split, order[i], pad_id, device) for i in spread_picks(widths)], mean_loss)
+        with timer.phase("measure_flops"):
+            probes = [collate(train_split, order[i], pad_id, device) for i in spread_picks(widths)]
+            flops.calibrate(model, probes, mean_loss)
 
     outcome = TrainOutcome("finished", None, None, 0.0, None, 0, 0, 0, 0)
     best_f1, best_state = -1.0, None
@@ -262,14 +282,24 @@ def train(
                 for group in optimizer.param_groups:
                     group["lr"] = lr_at(step)
 
-                loss = mean_loss(model, batch)
-                loss.backward()
+                with autocast():
+                    loss = mean_loss(model, batch)
+                if scaler is not None:  # fp16 only: scale the loss so small gradients do not underflow
+                    scaler.scale(loss).backward()
+                    scaler.unscale_(optimizer)
+                else:
+                    loss.backward()
                 if cfg.max_grad_norm > 0:
                     torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-                optimizer.step()
+                if scaler is not None:
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
 
                 step += 1
+                techniques.on_step(step, total_steps, model)
                 b, t = batch["input_ids"].shape
                 outcome.examples_seen += b
                 outcome.tokens_seen += int(batch["attention_mask"].sum())
@@ -299,9 +329,15 @@ def train(
         if stop_reason and step < (epoch + 1) * steps_per_epoch:
             break  # a partial epoch is not validated: the best full epoch so far is kept
         with timer.phase("eval"):
-            result = evaluate(model, valid_split, cfg.eval_batch_size, pad_id, device, num_labels, flops)
+            result = evaluate(model, valid_split, cfg.eval_batch_size, pad_id, device, num_labels, flops, autocast)
         outcome.valid_curve.append(
-            {"epoch": epoch + 1, "step": step, "loss": result.loss, "accuracy": result.accuracy, "macro_f1": result.macro_f1}
+            {
+                "epoch": epoch + 1,
+                "step": step,
+                "loss": result.loss,
+                "accuracy": result.accuracy,
+                "macro_f1": result.macro_f1,
+            }
         )
         if on_progress:
             on_progress(replace(point, phase="validate"))
@@ -315,8 +351,12 @@ def train(
     outcome.steps = step
     if best_state is not None:
         model.load_state_dict(best_state)
+    if context is not None:
+        with timer.phase("after_training"):
+            model = techniques.after_training(model, context)
     with timer.phase("test"):
-        outcome.test = evaluate(model, test_split, cfg.eval_batch_size, pad_id, device, num_labels, flops)
+        outcome.test = evaluate(model, test_split, cfg.eval_batch_size, pad_id, device, num_labels, flops, autocast)
+    outcome.model = model
     return outcome
 
 

@@ -93,7 +93,7 @@ def test_concurrent_writers_do_not_fail(store):
     procs = [ctx.Process(target=_hammer, args=(store.url, run_id, 40)) for _ in range(3)]
     for p in procs:
         p.start()
-    for i in range(20):
+    for _i in range(20):
         store.list()
         store.get(run_id)
     for p in procs:

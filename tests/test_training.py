@@ -4,11 +4,11 @@ import torch
 
 from efficiency.config import DataConfig, TrainConfig
 from efficiency.data import load_dataset
+from efficiency.errors import ConfigError
 from efficiency.measure.flops import FlopMeter
 from efficiency.measure.timer import PhaseTimer
 from efficiency.models import load_classifier
 from efficiency.training import EncodedSplit, batch_order, collate, encode, resolve_device, train
-from efficiency.errors import ConfigError
 from tests.conftest import needs_shared_data
 
 
@@ -51,7 +51,9 @@ def tiny_setup():
 def run_tiny(tiny_setup, seed=3, **kw):
     ds, tok, encoded = tiny_setup
     model = load_classifier("tiny", ds.label_names, seed=seed).model
-    cfg = TrainConfig(**{"epochs": 2, "batch_size": 16, **{k: v for k, v in kw.items() if k in TrainConfig.__dataclass_fields__}})
+    cfg = TrainConfig(
+        **{"epochs": 2, "batch_size": 16, **{k: v for k, v in kw.items() if k in TrainConfig.__dataclass_fields__}}
+    )
     return train(
         model, *encoded, cfg=cfg, learning_rate=1e-3, seed=seed, device=torch.device("cpu"), pad_id=tok.pad_token_id,
         num_labels=3, timer=PhaseTimer(), flops=kw.get("flops"), should_stop=kw.get("should_stop"),

@@ -51,4 +51,4 @@ def download(ref: DatasetRef, root: Path, opener: Opener | None = None, progress
 
 def _open_url(url: str) -> BinaryIO:
     request = urllib.request.Request(url, headers={"User-Agent": "efficiency-lab"})
-    return urllib.request.urlopen(request, timeout=30)  # noqa: S310 - fixed https URLs from the catalog
+    return urllib.request.urlopen(request, timeout=30)

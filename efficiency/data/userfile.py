@@ -137,9 +137,7 @@ def _pick(frame: pd.DataFrame, wanted: str | None, guesses: tuple[str, ...], rol
     )
 
 
-def _by_split_column(
-    whole: TextSplit, split_values: pd.Series, path: Path
-) -> tuple[TextSplit, TextSplit, TextSplit]:
+def _by_split_column(whole: TextSplit, split_values: pd.Series, path: Path) -> tuple[TextSplit, TextSplit, TextSplit]:
     names = split_values.str.strip().str.lower().map(SPLIT_NAMES)
     if names.isna().any():
         bad = sorted(set(split_values[names.isna()]))[:5]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 
@@ -17,8 +18,16 @@ def parameter_counts(model: torch.nn.Module) -> tuple[int, int]:
 
 
 def saved_size_mb(model: torch.nn.Module) -> float:
-    """Bytes of the model's state dict written as safetensors, in MiB (measured by writing it)."""
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    """Bytes of the model's state dict written as safetensors, in MiB (measured by writing it).
+
+    Quantized models hold packed parameters that safetensors cannot write: those are sized with torch.save.
+    """
+    raw = model.state_dict()
+    if not all(isinstance(v, torch.Tensor) and not v.is_quantized for v in raw.values()):
+        buffer = io.BytesIO()
+        torch.save(raw, buffer)
+        return buffer.tell() / 2**20
+    state = {k: v.detach().contiguous().cpu() for k, v in raw.items()}
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.safetensors")
         save_file(_untied(state), path)

@@ -1,4 +1,5 @@
 import io
+from typing import ClassVar
 
 import pytest
 
@@ -9,7 +10,7 @@ from efficiency.data.download import download, planned_files
 
 
 class FakeResponse(io.BytesIO):
-    headers = {"Content-Length": "0"}
+    headers: ClassVar[dict[str, str]] = {"Content-Length": "0"}
 
 
 def test_upstream_names_are_mapped_to_the_shipped_layout():
@@ -24,7 +25,8 @@ def test_upstream_names_are_mapped_to_the_shipped_layout():
 
 def test_download_writes_files_and_the_loader_reads_them(tmp_path):
     content = {
-        "MahaSent_MR_Train.csv": ",marathi_sentence,label\n" + "".join(f"{i},वाक्य {i},{(i % 3) - 1}\n" for i in range(30)),
+        "MahaSent_MR_Train.csv": ",marathi_sentence,label\n"
+        + "".join(f"{i},वाक्य {i},{(i % 3) - 1}\n" for i in range(30)),
         "MahaSent_MR_Val.csv": ",marathi_sentence,label\n0,अ,1\n1,ब,0\n2,क,-1\n",
         "MahaSent_MR_Test.csv": ",marathi_sentence,label\n0,अ,1\n1,ब,0\n2,क,-1\n",
     }

@@ -17,7 +17,9 @@ def test_valid_file_is_split_stratified(sentiment_csv):
 def test_split_column_is_respected(tmp_path):
     rows = ["text\tlabel\tsplit"]
     for split, n in (("train", 10), ("dev", 5), ("test", 5)):
-        rows += [f"good {split} {i}\tpos\t{split}" for i in range(n)] + [f"bad {split} {i}\tneg\t{split}" for i in range(n)]
+        rows += [f"good {split} {i}\tpos\t{split}" for i in range(n)] + [
+            f"bad {split} {i}\tneg\t{split}" for i in range(n)
+        ]
     path = tmp_path / "with_split.tsv"
     path.write_text("\n".join(rows), encoding="utf-8")
     ds = read_user_file(path, None, None, seed=0)
@@ -33,7 +35,7 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
 @pytest.mark.parametrize(
     ("name", "content", "phrase"),
     [
-        ("latin1.csv", "text,label\n".encode() + "caf\xe9,pos\n".encode("latin-1") * 20, "not UTF-8"),
+        ("latin1.csv", b"text,label\n" + "caf\xe9,pos\n".encode("latin-1") * 20, "not UTF-8"),
         ("one_class.csv", "text,label\n" + "hello,pos\n" * 20, "single class"),
         ("rare.csv", "text,label\n" + "a,pos\n" * 20 + "b,neg\n" * 2, "Too few rows"),
         ("one_column.csv", "just text\n" * 20, "single column"),
@@ -59,6 +61,6 @@ def test_oversized_file_is_refused(sentiment_csv, monkeypatch):
 
 
 def test_empty_rows_are_dropped_and_counted(tmp_path, sentiment_csv):
-    text = sentiment_csv.read_text() + ",pos\n\"  \",neg\n"
+    text = sentiment_csv.read_text() + ',pos\n"  ",neg\n'
     ds = read_user_file(write(tmp_path, "gaps.csv", text), None, None, seed=0)
     assert ds.info["dropped_empty_rows"] == "2"

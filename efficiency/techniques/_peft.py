@@ -1,0 +1,22 @@
+"""Shared by the peft-backed techniques: wrap the model and record what is left to train."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from efficiency.measure.size import parameter_counts
+
+
+def wrap(model: torch.nn.Module, peft_config: Any, stats: dict[str, Any]) -> torch.nn.Module:
+    from peft import get_peft_model
+
+    wrapped = get_peft_model(model, peft_config)
+    total, trainable = parameter_counts(wrapped)
+    stats.update(trainable_params=trainable, total_params=total, trainable_pct=100 * trainable / total)
+    return wrapped
+
+
+def model_type(model: torch.nn.Module) -> str:
+    return getattr(getattr(model, "config", None), "model_type", "")

@@ -1,0 +1,65 @@
+"""Mixed precision: run the forward pass in bf16 or fp16 under autocast, keep fp32 master weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+
+from efficiency.errors import ConfigError
+from efficiency.techniques.base import Technique, option
+
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX: without them a CPU emulates bf16 and gets slower, not faster."""
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+@dataclass
+class AmpConfig:
+    dtype: str = option(
+        "bf16", "Lower-precision type for the forward pass: bf16, or fp16 (CUDA only).", ("bf16", "fp16")
+    )
+    allow_emulated: bool = option(
+        False, "Run bf16 on a CPU without native support anyway (for teaching: it is slower there)."
+    )
+
+
+class Amp(Technique):
+    name: ClassVar[str] = "amp"
+    stage: ClassVar[str] = "precision"
+    summary: ClassVar[str] = "Compute the forward pass in 16-bit floats (autocast), keeping 32-bit master weights."
+    lesson: ClassVar[str] = (
+        "Matrix multiplications in bf16 or fp16 move half the bytes and, on hardware with 16-bit units (tensor "
+        "cores, AMX), run several times faster. fp16 has a narrow range and needs loss scaling; bf16 has fp32's "
+        "range and does not. On a CPU without bf16 instructions autocast only adds conversions: measure it."
+    )
+    citation: ClassVar[str] = "Micikevicius et al. (2018). Mixed Precision Training. ICLR 2018."
+    Config: ClassVar[type] = AmpConfig
+
+    def check(self, run: Any, device: torch.device) -> None:
+        dtype = self.config.dtype
+        if device.type == "cpu":
+            if dtype == "fp16":
+                raise ConfigError("amp fp16 needs a CUDA GPU: on the CPU use amp:dtype=bf16, or switch amp off.")
+            if not cpu_has_native_bf16() and not self.config.allow_emulated:
+                raise ConfigError(
+                    "This CPU has no native bf16 (no AVX512-BF16 or AMX): amp would slow training down. Switch amp "
+                    "off, run on a GPU, or set amp:allow_emulated=true to see the slowdown for yourself."
+                )
+        elif device.type == "cuda" and dtype == "bf16" and not torch.cuda.is_bf16_supported():
+            raise ConfigError("This GPU has no bf16: use amp:dtype=fp16.")
+        elif device.type == "mps" and dtype == "bf16":
+            raise ConfigError("Apple's MPS autocast supports fp16 here: use amp:dtype=fp16.")
+
+    def autocast_dtype(self, device: torch.device) -> torch.dtype:
+        self.stats.update(
+            dtype=self.config.dtype, device=device.type, emulated=device.type == "cpu" and not cpu_has_native_bf16()
+        )
+        return DTYPES[self.config.dtype]
+
+    def needs_grad_scaler(self) -> bool:
+        return self.config.dtype == "fp16"

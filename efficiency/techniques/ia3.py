@@ -1,0 +1,48 @@
+"""IA³: learn one scaling vector for the keys, values and feed-forward activations of each layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from efficiency.techniques import _peft
+from efficiency.techniques.base import Technique, TechniqueContext, option
+
+
+@dataclass
+class IA3Config:
+    target_modules: list[str] = option(
+        ["key", "value", "output.dense"], "Layers whose activations are rescaled (BERT names)."
+    )
+    feedforward_modules: list[str] = option(
+        ["output.dense"], "Which of those are feed-forward layers (their input is rescaled instead of their output)."
+    )
+
+
+class IA3(Technique):
+    name: ClassVar[str] = "ia3"
+    stage: ClassVar[str] = "adapter"
+    summary: ClassVar[str] = "Freeze the model and learn one scaling vector per key, value and feed-forward layer."
+    lesson: ClassVar[str] = (
+        "IA³ multiplies chosen activations by learned vectors, element by element: a few thousand numbers for a "
+        "whole model, ten times fewer than LoRA. Like every adapter it leaves the forward pass as costly as before."
+    )
+    citation: ClassVar[str] = (
+        "Liu et al. (2022). Few-Shot Parameter-Efficient Fine-Tuning is Better and Cheaper than In-Context "
+        "Learning. NeurIPS 2022."
+    )
+    Config: ClassVar[type] = IA3Config
+    default_learning_rate: ClassVar[float] = 1e-2
+
+    def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        from peft import IA3Config as PeftIA3Config
+        from peft import TaskType
+
+        config = PeftIA3Config(
+            task_type=TaskType.SEQ_CLS,
+            target_modules=list(self.config.target_modules),
+            feedforward_modules=list(self.config.feedforward_modules),
+        )
+        return _peft.wrap(model, config, self.stats)

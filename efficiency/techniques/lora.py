@@ -1,0 +1,63 @@
+"""LoRA: train a low-rank update B·A beside each chosen weight matrix, the matrix itself frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from efficiency.errors import ConfigError
+from efficiency.techniques import _peft
+from efficiency.techniques.base import Technique, TechniqueContext, option
+
+
+@dataclass
+class LoRAConfig:
+    r: int = option(8, "Rank of the update: the trainable matrices are d x r and r x d.")
+    alpha: float = option(16.0, "Scaling: the update is multiplied by alpha / r.")
+    dropout: float = option(0.05, "Dropout on the LoRA branch's input.")
+    target_modules: list[str] = option(
+        ["query", "value"], "Which linear layers get an update (BERT names: query, key, value, dense)."
+    )
+
+    def check(self) -> None:
+        if self.r < 1:
+            raise ConfigError(f"lora.r is {self.r}: use a rank of at least 1 (4 to 16 is usual).")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"lora.dropout is {self.dropout}: use 0 up to (not including) 1.")
+        if not self.target_modules:
+            raise ConfigError("lora.target_modules is empty: name at least one layer, e.g. query+value.")
+
+
+class LoRA(Technique):
+    name: ClassVar[str] = "lora"
+    stage: ClassVar[str] = "adapter"
+    summary: ClassVar[str] = "Freeze the model and train small low-rank updates of chosen weight matrices."
+    lesson: ClassVar[str] = (
+        "LoRA keeps every pretrained weight W frozen and learns an update W + (alpha/r)·B·A with B and A of rank r. "
+        "At r = 8 on MiniLM that is well under 1% of the parameters: the optimiser state and gradients shrink, "
+        "and many task adapters can share one base model. It needs a much higher learning rate than full "
+        "fine-tuning, and on a small model the forward pass costs as much as before: LoRA saves memory and "
+        "storage more than time."
+    )
+    citation: ClassVar[str] = "Hu et al. (2022). LoRA: Low-Rank Adaptation of Large Language Models. ICLR 2022."
+    Config: ClassVar[type] = LoRAConfig
+    default_learning_rate: ClassVar[float] = 5e-3  # measured: at 5e-4 LoRA stays under 0.6 macro-F1 on NusaX-senti
+
+    def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        from peft import LoraConfig, TaskType
+
+        config = LoraConfig(
+            task_type=TaskType.SEQ_CLS,
+            r=self.config.r,
+            lora_alpha=self.config.alpha,
+            lora_dropout=self.config.dropout,
+            target_modules=list(self.config.target_modules),
+        )
+        try:
+            return _peft.wrap(model, config, self.stats)
+        except ValueError as exc:
+            raise ConfigError(
+                f"LoRA could not find the layers {self.config.target_modules} in this model: {exc}"
+            ) from exc

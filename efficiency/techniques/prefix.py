@@ -1,0 +1,50 @@
+"""Prefix tuning: learn virtual key/value vectors prepended at every layer; the model stays frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from efficiency.errors import ConfigError
+from efficiency.techniques import _peft
+from efficiency.techniques.base import Technique, TechniqueContext, option
+
+
+@dataclass
+class PrefixConfig:
+    virtual_tokens: int = option(20, "Virtual tokens prepended to the keys and values of every layer.")
+    projection: bool = option(
+        False, "Reparametrise the prefix through a small MLP (more parameters, steadier training)."
+    )
+
+    def check(self) -> None:
+        if not 1 <= self.virtual_tokens <= 512:
+            raise ConfigError(f"prefix.virtual_tokens is {self.virtual_tokens}: use 1 to 512 (10 to 30 is usual).")
+
+
+class Prefix(Technique):
+    name: ClassVar[str] = "prefix"
+    stage: ClassVar[str] = "adapter"
+    summary: ClassVar[str] = "Freeze the model and learn a few virtual tokens that every layer attends to."
+    lesson: ClassVar[str] = (
+        "Prefix tuning trains only key and value vectors for a handful of virtual tokens at each layer, which "
+        "steer the frozen model. It trains the fewest parameters of the PEFT methods here, but every sequence "
+        "grows by the prefix, so each step costs more compute, and small models often learn less from it."
+    )
+    citation: ClassVar[str] = (
+        "Li & Liang (2021). Prefix-Tuning: Optimizing Continuous Prompts for Generation. ACL 2021."
+    )
+    Config: ClassVar[type] = PrefixConfig
+    default_learning_rate: ClassVar[float] = 1e-2
+
+    def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        from peft import PrefixTuningConfig, TaskType
+
+        config = PrefixTuningConfig(
+            task_type=TaskType.SEQ_CLS,
+            num_virtual_tokens=self.config.virtual_tokens,
+            prefix_projection=self.config.projection,
+        )
+        return _peft.wrap(model, config, self.stats)

@@ -1,0 +1,240 @@
+"""Every registered technique on the tiny model, each checked for its real, measured effect."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from efficiency.cli import main
+from efficiency.config import TechniqueSpec
+from efficiency.errors import ConfigError
+from efficiency.models import load_classifier
+from efficiency.runner import run_experiment
+from efficiency.techniques import REGISTRY, Pipeline, describe
+from efficiency.techniques.amp import Amp
+from efficiency.techniques.prune import drop_layers, slice_heads
+from tests.conftest import needs_shared_data, tiny_config
+
+pytestmark = needs_shared_data
+BASE_WEIGHT = "bert.encoder.layer.0.attention.self.query.weight"
+
+
+def run_with(*specs: tuple[str, dict], **train):
+    config = tiny_config(**train)
+    config.techniques = [TechniqueSpec(name, params) for name, params in specs]
+    return run_experiment(config)
+
+
+# --- the table: technique, settings, and the effect that must be measurable --------------------------
+def check_lora(result):
+    t = result.metrics["techniques"]["lora"]
+    assert t["trainable_params"] <= 0.05 * t["total_params"]
+    assert result.metrics["trainable_params"] == t["trainable_params"]
+
+
+def check_adapter_small(name):
+    def check(result):
+        t = result.metrics["techniques"][name]
+        assert 0 < t["trainable_params"] < 0.05 * t["total_params"]
+
+    return check
+
+
+def check_prune_magnitude(result):
+    t = result.metrics["techniques"]["prune"]
+    assert abs(t["sparsity_reached"] - 0.5) <= 0.01
+    assert t["size_sparse_mb"] > 0 and t["size_dense_mb"] > 0
+    assert result.metrics["latency_ms_b1"] > 0  # measured, so the (absent) speed-up can be shown
+
+
+def check_prune_gradual(result):
+    assert abs(result.metrics["techniques"]["prune"]["sparsity_reached"] - 0.3) <= 0.01
+
+
+def check_heads(result):
+    t = result.metrics["techniques"]["prune"]
+    assert t["heads_removed"] == 2 and t["heads_total"] == 4
+    assert result.metrics["total_params"] < 2_057_731
+
+
+def check_layers(result):
+    assert result.metrics["techniques"]["prune"]["layers_kept"] == [0]
+
+
+def check_filter(result):
+    t = result.metrics["techniques"]["filter"]
+    assert t["examples_before"] == 120 and abs(t["examples_after"] - 60) <= 2  # half of each class, rounded
+    assert result.metrics["examples_seen"] == 2 * t["examples_after"]  # two epochs over the kept half
+
+
+def check_quant(result):
+    t = result.metrics["techniques"]["quant"]
+    assert t["quantized_linear_layers"] > 0
+    assert t["after"]["model_size_mb"] < t["before"]["model_size_mb"]
+    assert result.metrics["accuracy"] is not None and 0 <= t["after"]["accuracy"] <= 1
+
+
+def check_amp(result):
+    t = result.metrics["techniques"]["amp"]
+    assert t["dtype"] == "bf16" and t["emulated"] in (True, False)
+
+
+TABLE = [
+    ("lora", {"r": 4}, check_lora),
+    ("prefix", {"virtual_tokens": 5}, check_adapter_small("prefix")),
+    ("ia3", {}, check_adapter_small("ia3")),
+    ("bitfit", {}, check_adapter_small("bitfit")),
+    ("freeze", {"train_top_layers": 1}, lambda r: r.metrics["techniques"]["freeze"]["frozen_layers"] == 1),
+    ("probe", {}, check_adapter_small("probe")),
+    ("prune", {"method": "magnitude", "sparsity": 0.5}, check_prune_magnitude),
+    ("prune", {"method": "magnitude", "sparsity": 0.3, "schedule": "gradual", "prune_every": 2}, check_prune_gradual),
+    ("prune", {"method": "heads", "sparsity": 0.5}, check_heads),
+    ("prune", {"method": "layers", "sparsity": 0.5}, check_layers),
+    ("filter", {"method": "random", "keep": 0.5}, check_filter),
+    ("quant", {}, check_quant),
+    ("amp", {"dtype": "bf16", "allow_emulated": True}, check_amp),
+]
+
+
+def test_the_table_covers_the_registry():
+    assert {name for name, _, _ in TABLE} == set(REGISTRY)
+
+
+@pytest.mark.parametrize(("name", "params", "check"), TABLE, ids=[f"{n}-{p.get('method', '')}" for n, p, _ in TABLE])
+def test_each_technique_runs_and_has_its_effect(name, params, check):
+    result = run_with((name, params))
+    assert result.status == "finished"
+    assert name in result.metrics["techniques"]
+    outcome = check(result)
+    assert outcome in (None, True)
+
+
+@pytest.mark.parametrize(("name", "params", "frozen", "trained"), [
+    ("lora", {}, ["encoder.layer.0.attention.self.query.base_layer.weight"], ["encoder.layer.0.attention.self.query.lora_A.default.weight"]),
+    ("bitfit", {}, [BASE_WEIGHT], ["bert.encoder.layer.0.attention.self.query.bias"]),
+    ("freeze", {"train_top_layers": 1}, [BASE_WEIGHT], ["bert.encoder.layer.1.attention.self.query.weight"]),
+    ("probe", {}, [BASE_WEIGHT, "bert.encoder.layer.1.output.dense.bias"], ["classifier.weight"]),
+])  # fmt: skip
+def test_restricted_training_leaves_frozen_weights_unchanged(name, params, frozen, trained):
+    from efficiency.config import DataConfig, TrainConfig
+    from efficiency.data import load_dataset
+    from efficiency.measure.timer import PhaseTimer
+    from efficiency.techniques import REGISTRY
+    from efficiency.techniques.base import TechniqueContext
+    from efficiency.training import encode, train
+
+    ds = load_dataset(DataConfig(dataset="nusax-senti/javanese", limit_train=48), seed=0)
+    loaded = load_classifier("tiny", ds.label_names, seed=0)
+    pipeline = Pipeline([REGISTRY[name](params)])
+    model = pipeline.transform_model(loaded.model, TechniqueContext(run=None, device=torch.device("cpu")))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    encoded = [encode(loaded.tokenizer, split, 64) for split in (ds.train, ds.valid, ds.test)]
+    train(model, *encoded, cfg=TrainConfig(epochs=1, batch_size=16), learning_rate=1e-2, seed=0,
+          device=torch.device("cpu"), pad_id=loaded.tokenizer.pad_token_id, num_labels=3, timer=PhaseTimer(),
+          techniques=pipeline)  # fmt: skip
+    after = model.state_dict()
+
+    def find(key: str) -> str:
+        return next(k for k in after if k.endswith(key))
+
+    for key in frozen:
+        assert torch.equal(after[find(key)], before[find(key)]), f"{key} should be frozen"
+    for key in trained:
+        assert not torch.equal(after[find(key)], before[find(key)]), f"{key} should have trained"
+
+
+def test_slicing_no_head_keeps_outputs_equal():
+    model = load_classifier("tiny", ["a", "b"], seed=0).model.eval()
+    inputs = {"input_ids": torch.randint(1000, 2000, (2, 9)), "attention_mask": torch.ones(2, 9, dtype=torch.long)}
+    before = model(**inputs).logits
+    for layer in model.bert.encoder.layer:
+        slice_heads(layer, [])
+    assert torch.allclose(model(**inputs).logits, before, atol=1e-6)
+    slice_heads(model.bert.encoder.layer[0], [1])
+    assert model.bert.encoder.layer[0].attention.self.query.out_features == 32
+    assert model(**inputs).logits.shape == (2, 2)
+
+
+def test_sparse_storage_pays_only_at_high_sparsity():
+    from efficiency.techniques.prune import _bytes_dense, _bytes_sparse
+
+    layer = torch.nn.Linear(256, 256)
+    with torch.no_grad():
+        layer.weight[torch.rand(256, 256) < 0.9] = 0  # 90% zeros
+    assert _bytes_sparse(layer) < 0.5 * _bytes_dense(layer)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(256, 256))
+        layer.weight[torch.rand(256, 256) < 0.3] = 0  # 30% zeros: CSR costs more than dense
+    assert _bytes_sparse(layer) > _bytes_dense(layer)
+
+
+def test_drop_layers_keeps_every_other_layer():
+    from transformers import BertConfig, BertForSequenceClassification
+
+    model = BertForSequenceClassification(
+        BertConfig(hidden_size=32, num_hidden_layers=6, num_attention_heads=2, intermediate_size=64)
+    )
+    assert drop_layers(model, 0.5) == [0, 2, 4]
+    assert len(model.bert.encoder.layer) == 3 and model.config.num_hidden_layers == 3
+
+
+def test_autocast_uses_the_configured_dtype():
+    model = load_classifier("tiny", ["a", "b"], seed=0).model
+    pipeline = Pipeline([Amp({"dtype": "bf16", "allow_emulated": True})])
+    with pipeline.autocast(torch.device("cpu")):
+        hidden = model.bert.encoder.layer[0].attention.self.query(torch.randn(1, 4, 64))
+    assert hidden.dtype == torch.bfloat16
+    with Pipeline([]).autocast(torch.device("cpu")):
+        assert model.bert.encoder.layer[0].attention.self.query(torch.randn(1, 4, 64)).dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    ("specs", "phrase"),
+    [
+        ([("amp", {"dtype": "fp16"})], "fp16 needs a CUDA GPU"),
+        ([("lora", {}), ("bitfit", {})], "switch on one of them"),
+        ([("prefix", {}), ("prune", {"method": "heads"})], "Prefix tuning needs every attention head"),
+        ([("lora", {"rank": 8})], "lora has no setting rank"),
+        ([("lora", {"r": 0})], "rank of at least 1"),
+        ([("prune", {"method": "weird"})], "choose one of magnitude, heads, layers"),
+        ([("prune", {"method": "heads", "schedule": "gradual"})], "gradual applies to magnitude"),
+        ([("lora", {"r": "eight"})], "lora.r is 'eight'"),
+    ],
+)
+def test_impossible_combinations_are_refused_with_what_to_change(specs, phrase):
+    config = tiny_config()
+    config.techniques = [TechniqueSpec(n, p) for n, p in specs]
+    with pytest.raises(ConfigError, match=phrase):
+        run_experiment(config)
+
+
+def test_amp_without_native_bf16_is_refused_unless_allowed():
+    from efficiency.techniques.amp import cpu_has_native_bf16
+
+    if cpu_has_native_bf16():
+        pytest.skip("this CPU has native bf16")
+    with pytest.raises(ConfigError, match="no native bf16"):
+        run_with(("amp", {}))
+
+
+def test_techniques_list_json_gives_fields_defaults_and_citations(capsys):
+    assert main(["techniques", "list", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == set(REGISTRY)
+    lora = rows["lora"]
+    assert lora["citation"].startswith("Hu et al.")
+    assert {f["name"]: f["default"] for f in lora["fields"]}["r"] == 8
+    assert all(f["help"] for row in rows.values() for f in row["fields"])
+    assert describe("prune")["fields"][0]["choices"] == ["magnitude", "heads", "layers"]
+
+
+def test_cli_technique_flag_reaches_the_run(capsys):
+    code = main(["train", "--model", "tiny", "--dataset", "nusax-senti/javanese", "--limit-train", "60", "--epochs", "1",
+                 "--latency-repeats", "1", "--technique", "lora:r=4,target_modules=query+key", "--json", "--quiet"])  # fmt: skip
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["config"]["techniques"] == [{"name": "lora", "params": {"r": 4, "target_modules": ["query", "key"]}}]
+    assert payload["config"]["train"]["learning_rate"] == 5e-3, "LoRA's own default rate"
+    assert payload["trainable_params"] < payload["total_params"] * 0.05
