@@ -81,7 +81,8 @@ def home() -> None:
             st.warning(f"Run {watched} no longer exists.")
         else:
             st.fragment(run_every=1.0 if record.status in ACTIVE else None)(watch)(record.id)
-    latest_runs(store)
+    active = any(r.status in ACTIVE for r in store.list(limit=10))
+    st.fragment(run_every=2.0 if active else None)(latest_runs)()
 
 
 def start_run(store: RunStore, model: str, dataset: str, epochs: int) -> None:
@@ -111,8 +112,11 @@ def watch(run_id: int) -> None:
         st.info(f"Queued (position {position}): waiting for the device.")
     elif record.status == "running":
         progress = record.progress or {}
-        step, total = progress.get("step", 0), progress.get("total_steps") or 1
-        st.progress(step / total, text=f"step {step} of {total} · epoch {progress.get('epoch', 0):.2f}")
+        if not progress:
+            st.progress(0.0, text="starting: loading the data and the model…")
+        else:
+            step, total = progress["step"], progress["total_steps"]
+            st.progress(step / total, text=f"step {step} of {total} · epoch {progress['epoch']:.2f}")
         cols = st.columns(4)
         cols[0].metric("Loss", f"{progress['loss']:.3f}" if progress.get("loss") is not None else "–")
         cols[1].metric("Examples/s", f"{progress.get('examples_per_s', 0):.1f}")
@@ -171,7 +175,8 @@ def show_result(record: RunRecord) -> None:
         )
 
 
-def latest_runs(store: RunStore) -> None:
+def latest_runs() -> None:
+    store = get_store()
     st.subheader("Latest runs")
     records = store.list(limit=10)
     if not records:

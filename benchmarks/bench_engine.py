@@ -35,12 +35,12 @@ from efficiency.runner import resolve_defaults, run_experiment
 from efficiency.store import RunStore
 
 
-def engine_run(args: argparse.Namespace, seed: int, measure: bool, store: RunStore) -> dict:
+def engine_run(args: argparse.Namespace, seed: int, measure: bool, store: RunStore, epochs: int | None = None) -> dict:
     config = RunConfig(
         name=f"bench engine seed {seed}{'' if measure else ' (measurement off)'}",
         model=ModelConfig(name=args.model),
         data=DataConfig(dataset=args.dataset, limit_train=args.limit_train),
-        train=TrainConfig(epochs=args.epochs, learning_rate=args.learning_rate),
+        train=TrainConfig(epochs=epochs or args.epochs, learning_rate=args.learning_rate),
         measure=MeasureConfig(energy=measure, flops=measure, latency=False),
         seed=seed,
         device=args.device,
@@ -123,6 +123,8 @@ def main() -> int:
     parser.add_argument("--learning-rate", type=float, default=None, help="default: the engine's default")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--overhead-pairs", type=int, default=3, help="1-epoch runs with measurement on and off")
+    parser.add_argument("--skip-trainer", action="store_true", help="measure the overhead only")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -133,16 +135,24 @@ def main() -> int:
         learning_rate = args.learning_rate or resolve_defaults(probe, 128).train.learning_rate
         seeds = list(range(42, 42 + args.seeds))
         engine, trainer = [], []
-        for seed in seeds:  # interleaved, so a slow spell of the machine hits both alike
+        for seed in [] if args.skip_trainer else seeds:  # interleaved: a slow spell of the machine hits both
             engine.append(engine_run(args, seed, measure=True, store=store))
             trainer.append(trainer_run(args, seed, learning_rate))
             log(f"seed {seed}: engine {engine[-1]['examples_per_s']:.1f} ex/s acc {engine[-1]['accuracy']:.3f}; "
                 f"trainer {trainer[-1]['examples_per_s']:.1f} ex/s acc {trainer[-1]['accuracy']:.3f}")  # fmt: skip
-        unmeasured = engine_run(args, seeds[0], measure=False, store=store)
+        # Overhead: the same 1-epoch job with measurement on and off, interleaved, medians compared.
+        on_s, off_s = [], []
+        for _ in range(args.overhead_pairs):
+            on_s.append(engine_run(args, seeds[0], measure=True, store=store, epochs=1)["train_wall_s"])
+            off_s.append(engine_run(args, seeds[0], measure=False, store=store, epochs=1)["train_wall_s"])
+        log(f"overhead pairs: on {[round(x, 2) for x in on_s]} s, off {[round(x, 2) for x in off_s]} s")
 
+    overhead_pct = 100 * (statistics.median(on_s) - statistics.median(off_s)) / statistics.median(off_s)
+    if args.skip_trainer:
+        print(json.dumps({"overhead_pct": overhead_pct, "overhead_on_train_s": on_s, "overhead_off_train_s": off_s}))
+        return 0
     engine_rate = statistics.median(r["examples_per_s"] for r in engine)
     trainer_rate = statistics.median(r["examples_per_s"] for r in trainer)
-    overhead_pct = 100 * (engine[0]["train_wall_s"] - unmeasured["train_wall_s"]) / unmeasured["train_wall_s"]
     result = {
         "model": args.model,
         "dataset": args.dataset,
@@ -164,7 +174,8 @@ def main() -> int:
         "overhead_pct": overhead_pct,
         "engine_runs": engine,
         "trainer_runs": trainer,
-        "engine_unmeasured": unmeasured,
+        "overhead_on_train_s": on_s,
+        "overhead_off_train_s": off_s,
     }
     if args.json:
         print(json.dumps(result))

@@ -7,6 +7,7 @@ mid-run and sees it re-attach (the run id lives in the URL), and sees the result
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -82,7 +83,7 @@ def page():
 
 
 def choose(page, label: str, option: str) -> None:
-    page.get_by_label(label).click()
+    page.get_by_role("combobox", name=label).click()
     page.get_by_role("option", name=option).click()
 
 
@@ -90,13 +91,14 @@ def test_train_reload_and_see_the_result(server, page, tmp_path):
     page.goto(server)
     page.get_by_text("Efficiency Lab").first.wait_for(timeout=60_000)
     choose(page, "Model", "Tiny BERT (2 layers, random init: seconds, for a quick look)")
-    page.get_by_label("Epochs").fill("3")
+    page.get_by_role("spinbutton", name="Epochs").fill("3")
     page.get_by_role("button", name="Train").click()
     page.wait_for_url("**/?run=*", timeout=30_000)
     run_url = page.url
     page.get_by_text("step ").first.wait_for(timeout=90_000)  # the live progress bar
     page.reload()
     assert page.url == run_url
-    page.get_by_text("Accuracy").first.wait_for(timeout=120_000)  # re-attached and finished
-    page.get_by_text("estimated").first.wait_for()
+    page.get_by_text(re.compile(r"^Run \d+: tiny on nusax-senti/javanese")).wait_for(timeout=60_000)
+    page.get_by_text("Accuracy", exact=True).first.wait_for(timeout=120_000)  # re-attached and finished
+    page.get_by_text("estimated", exact=True).first.wait_for()
     page.screenshot(path=str(tmp_path / "home-result.png"), full_page=True)
