@@ -223,43 +223,57 @@ def _execute(
     context = TechniqueContext(
         run=resolved, device=device, tokenizer=tokenizer, label_names=dataset.label_names, seed=resolved.seed
     )
-    # Techniques in their fixed order: data, then the model's shape and adapters; precision and
+    # Techniques in their fixed order: data first; the model's shape and adapters below, inside the
+    # energy window (a teacher trained for distillation is charged to the run); precision and
     # after-training hooks are called by the loop.
     with timer.phase("techniques"):
         dataset.train = techniques.filter_data(dataset.train, context)
-        model = techniques.transform_model(model, context)
-    model.to(device)
     with timer.phase("tokenize"):
         encoded = [encode(tokenizer, split, max_length) for split in (dataset.train, dataset.valid, dataset.test)]
     say(f"{dataset.name}: {len(dataset.train)} train / {len(dataset.valid)} valid / {len(dataset.test)} test examples")
 
     flops = FlopMeter() if resolved.measure.flops else None
     energy = EnergyMeter(device, enabled=resolved.measure.energy)
-    total_params, trainable_params = size.parameter_counts(model)
-    context.measure = partial(_measure_model, encoded[2], tokenizer.pad_token_id, device, dataset.num_labels, resolved)
+    fit = partial(
+        train,
+        cfg=resolved.train,
+        learning_rate=resolved.train.learning_rate,
+        seed=resolved.seed,
+        device=device,
+        pad_id=tokenizer.pad_token_id,
+        num_labels=dataset.num_labels,
+        should_stop=stop.is_set,
+    )
 
     def with_energy(point: Progress) -> None:
         row = dataclasses.asdict(point)
         row["energy_kwh"] = energy.so_far_kwh()
         progress(row)
 
+    teacher_cost = {"wall_s": 0.0, "flops": 0.0}
+    context.train_teacher = partial(_train_teacher, fit, encoded, device, flops is not None, teacher_cost, with_energy)
+    context.teacher_logits = partial(
+        _teacher_logits, encoded[0], tokenizer.pad_token_id, device, resolved, teacher_cost
+    )
+    context.load_run_model = partial(_load_run_model, store, dataset.label_names)
+
     with PeakMemory(device) as memory:
         with timer.phase("measure_energy"):
             energy.start()
         try:
-            outcome = train(
+            with timer.phase("techniques"):
+                model = techniques.transform_model(model, context)
+            model.to(device)
+            total_params, trainable_params = size.parameter_counts(model)
+            context.measure = partial(
+                _measure_model, encoded[2], tokenizer.pad_token_id, device, dataset.num_labels, resolved
+            )
+            outcome = fit(
                 model,
                 *encoded,
-                cfg=resolved.train,
-                learning_rate=resolved.train.learning_rate,
-                seed=resolved.seed,
-                device=device,
-                pad_id=tokenizer.pad_token_id,
-                num_labels=dataset.num_labels,
                 timer=timer,
                 flops=flops,
                 on_progress=with_energy,
-                should_stop=stop.is_set,
                 techniques=techniques,
                 context=context,
             )
@@ -274,15 +288,24 @@ def _execute(
     put("accuracy", test.accuracy, "measured", "scikit-learn accuracy_score on the test split, best validation epoch")
     put("macro_f1", test.macro_f1, "measured", "scikit-learn f1_score(average='macro') on the test split")
     put("test_loss", test.loss)
-    put("train_wall_s", timer.wall_s["train"], "measured", "wall clock (time.perf_counter) of the training steps")
+    student_s = timer.wall_s["train"]
+    if teacher_cost["wall_s"]:
+        put("train_wall_s", student_s + teacher_cost["wall_s"], "measured",
+            "wall clock of the training steps, plus the distillation teacher's training and logits pass in this job")  # fmt: skip
+        put("student_train_wall_s", student_s)
+        put("teacher_wall_s", teacher_cost["wall_s"])
+    else:
+        put("train_wall_s", student_s, "measured", "wall clock (time.perf_counter) of the training steps")
     eval_s = timer.wall_s["eval"] + timer.wall_s["test"]
     put("eval_wall_s", eval_s, "measured", "wall clock of validation after each epoch plus the final test")
     put("valid_wall_s", timer.wall_s["eval"])
     put("test_wall_s", timer.wall_s["test"])
     put("setup_wall_s", timer.wall_s["load_data"] + timer.wall_s["load_model"] + timer.wall_s["tokenize"])
-    put("train_examples_per_s", outcome.examples_seen / timer.wall_s["train"] if timer.wall_s["train"] else None)
+    put("train_examples_per_s", outcome.examples_seen / student_s if student_s else None)
     if flops is not None:
-        put("train_flops", flops.train_flops, "counted", flops.method)
+        put("train_flops", flops.train_flops + teacher_cost["flops"], "counted", flops.method)
+        if teacher_cost["flops"]:
+            put("teacher_flops", teacher_cost["flops"], "counted", flops.method + "; the teacher's training and logits")
         put("train_forward_flops", flops.totals["train_forward"], "counted", flops.method)
         put("train_backward_flops", flops.totals["train_backward"], "counted", flops.method)
         put("eval_flops", flops.totals["eval_forward"], "counted", flops.method)
@@ -342,6 +365,88 @@ def _sheet() -> tuple[dict[str, Any], dict[str, dict[str, str]], Callable[..., N
             prov[key] = Provenance(kind, method or "").to_dict()  # type: ignore[arg-type]
 
     return metrics, prov, put
+
+
+def _train_teacher(
+    fit: Callable[..., Any],
+    encoded: list[Any],
+    device: torch.device,
+    count_flops: bool,
+    cost: dict[str, float],
+    report: Callable[[Progress], None],
+    teacher: torch.nn.Module,
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Fine-tune the full model as a distillation teacher with the run's own loop; its cost goes into `cost`."""
+    teacher.to(device)
+    timer = PhaseTimer(device)
+    meter = FlopMeter() if count_flops else None
+    outcome = fit(
+        teacher,
+        *encoded,
+        timer=timer,
+        flops=meter,
+        on_progress=lambda p: report(dataclasses.replace(p, phase="teacher")),
+    )
+    wall_s = sum(timer.wall_s.values())
+    teacher_flops = (meter.train_flops + meter.totals["eval_forward"]) if meter else 0.0
+    cost["wall_s"] += wall_s
+    cost["flops"] += teacher_flops
+    assert outcome.test is not None
+    figures = {
+        "accuracy": outcome.test.accuracy,
+        "macro_f1": outcome.test.macro_f1,
+        "wall_s": wall_s,
+        "flops": teacher_flops,
+        "status": outcome.status,
+        "best_epoch": outcome.best_epoch,
+    }
+    return outcome.model, figures
+
+
+def _teacher_logits(
+    split: Any, pad_id: int, device: torch.device, resolved: RunConfig, cost: dict[str, float], teacher: torch.nn.Module
+) -> tuple[torch.Tensor, dict[str, Any]]:
+    """The teacher's logits on every training example, computed once (indexed by position in the split)."""
+    import time
+
+    from efficiency.measure.flops import spread_picks
+    from efficiency.training import batch_order, collate, logits_of, mean_loss
+
+    teacher.to(device).eval()
+    order = batch_order(split.lengths, resolved.train.eval_batch_size, rng=None, bucket=True)
+    widths = [max(split.lengths[i] for i in b) for b in order]
+    start = time.perf_counter()
+    logits = torch.zeros(len(split), teacher.config.num_labels)
+    with torch.inference_mode():
+        for indices in order:
+            logits[indices] = logits_of(teacher, collate(split, indices, pad_id, device)).float().cpu()
+    wall_s = time.perf_counter() - start
+    flops = 0.0
+    if resolved.measure.flops:
+        meter = FlopMeter()
+        meter.calibrate(
+            teacher.train(), [collate(split, order[i], pad_id, device) for i in spread_picks(widths)], mean_loss
+        )
+        teacher.eval()
+        flops = sum(meter.forward(len(b), w) for b, w in zip(order, widths, strict=True))
+    cost["wall_s"] += wall_s
+    cost["flops"] += flops
+    return logits, {"logits_wall_s": wall_s, "logits_flops": flops}
+
+
+def _load_run_model(store: RunStore, label_names: list[str], run_id: int) -> torch.nn.Module | None:
+    """A kept, fully fine-tuned model of an earlier run, as a distillation teacher."""
+    from transformers import AutoModelForSequenceClassification
+
+    record = store.get(run_id)
+    if record is None or record.status != "finished" or not record.model_path:
+        return None
+    if (Path(record.model_path) / "adapter_config.json").exists():
+        raise ConfigError(f"Run {run_id} kept an adapter, not a whole model: choose a full fine-tuning run as teacher.")
+    model = AutoModelForSequenceClassification.from_pretrained(record.model_path)
+    if [model.config.id2label[i] for i in range(model.config.num_labels)] != list(label_names):
+        raise ConfigError(f"Run {run_id} was trained on other labels: choose a teacher from the same dataset.")
+    return model
 
 
 def _measure_model(

@@ -114,12 +114,16 @@ def collate(split: EncodedSplit, indices: list[int], pad_id: int, device: torch.
         "input_ids": input_ids.to(device, non_blocking=True),
         "attention_mask": attention.to(device, non_blocking=True),
         "labels": labels.to(device, non_blocking=True),
+        "index": torch.tensor(indices),  # positions in the split: cached teacher logits are looked up by them
     }
 
 
+def logits_of(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
+    return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+
+
 def per_example_loss(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    return F.cross_entropy(logits.float(), batch["labels"], reduction="none")
+    return F.cross_entropy(logits_of(model, batch).float(), batch["labels"], reduction="none")
 
 
 def mean_loss(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
@@ -283,7 +287,7 @@ def train(
                     group["lr"] = lr_at(step)
 
                 with autocast():
-                    loss = mean_loss(model, batch)
+                    loss = techniques.example_losses(logits_of(model, batch), batch).mean()
                 if scaler is not None:  # fp16 only: scale the loss so small gradients do not underflow
                     scaler.scale(loss).backward()
                     scaler.unscale_(optimizer)

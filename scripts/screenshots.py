@@ -38,8 +38,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "EFFLAB_HOME": home}
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -18,8 +18,18 @@ pytestmark = [pytest.mark.e2e, needs_shared_data]
 def test_default_minilm_run_reaches_the_documented_quality():
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "efficiency", "train", "--model", "minilm", "--dataset", "nusax-senti/javanese",
-         "--json", "--quiet"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "efficiency",
+            "train",
+            "--model",
+            "minilm",
+            "--dataset",
+            "nusax-senti/javanese",
+            "--json",
+            "--quiet",
+        ],
         capture_output=True,
         text=True,
         env=os.environ,

@@ -81,7 +81,18 @@ def check_amp(result):
     assert t["dtype"] == "bf16" and t["emulated"] in (True, False)
 
 
+def check_distill(result):
+    t = result.metrics["techniques"]["distill"]
+    assert t["teacher_layers"] == 2 and t["student_layers"] == 1
+    assert t["kl_batches"] > 0, "the student's loss used the teacher"
+    assert t["teacher"]["source"] == "trained in this job" and 0 <= t["teacher"]["accuracy"] <= 1
+    m = result.metrics
+    assert m["teacher_wall_s"] > 0 and m["train_wall_s"] > m["student_train_wall_s"], "the teacher is charged"
+    assert m["teacher_flops"] > 0 and m["train_flops"] > m["teacher_flops"]
+
+
 TABLE = [
+    ("distill", {"student_share": 0.5}, check_distill),
     ("lora", {"r": 4}, check_lora),
     ("prefix", {"virtual_tokens": 5}, check_adapter_small("prefix")),
     ("ia3", {}, check_adapter_small("ia3")),
@@ -145,6 +156,23 @@ def test_restricted_training_leaves_frozen_weights_unchanged(name, params, froze
         assert not torch.equal(after[find(key)], before[find(key)]), f"{key} should have trained"
 
 
+def test_distill_from_a_kept_run_and_prune_the_student():
+    teacher_config = tiny_config()
+    teacher_config.save_model = True
+    teacher = run_experiment(teacher_config)
+    result = run_with(("distill", {"teacher": str(teacher.run_id)}), ("prune", {"method": "heads", "sparsity": 0.5}))
+    t = result.metrics["techniques"]
+    assert t["distill"]["teacher"]["source"] == f"run {teacher.run_id}"
+    assert t["distill"]["student_layers"] == 1
+    assert t["prune"]["heads_removed"] == 1 and t["prune"]["heads_total"] == 2, "the student (1 layer) was pruned"
+    assert "teacher_wall_s" in result.metrics  # the logits pass is still this run's cost
+
+
+def test_distill_refuses_a_missing_teacher():
+    with pytest.raises(ConfigError, match="no kept model"):
+        run_with(("distill", {"teacher": "999"}))
+
+
 def test_slicing_no_head_keeps_outputs_equal():
     model = load_classifier("tiny", ["a", "b"], seed=0).model.eval()
     inputs = {"input_ids": torch.randint(1000, 2000, (2, 9)), "attention_mask": torch.ones(2, 9, dtype=torch.long)}
@@ -201,6 +229,7 @@ def test_autocast_uses_the_configured_dtype():
         ([("prune", {"method": "weird"})], "choose one of magnitude, heads, layers"),
         ([("prune", {"method": "heads", "schedule": "gradual"})], "gradual applies to magnitude"),
         ([("lora", {"r": "eight"})], "lora.r is 'eight'"),
+        ([("distill", {}), ("lora", {})], "switch off the adapter"),
     ],
 )
 def test_impossible_combinations_are_refused_with_what_to_change(specs, phrase):

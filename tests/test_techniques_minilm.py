@@ -22,6 +22,7 @@ CASES = [
     ("prune", {"method": "layers", "sparsity": 0.5}),
     ("filter", {"method": "random", "keep": 0.5}),
     ("quant", {}),
+    ("distill", {"student_share": 0.5}),
 ]
 
 

@@ -12,9 +12,10 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import torch
+import torch.nn.functional as F
 
 from efficiency.errors import ConfigError
-from efficiency.techniques import amp, ia3, lora, prefix, prune, quant, restricted
+from efficiency.techniques import amp, distill, ia3, lora, prefix, prune, quant, restricted
 from efficiency.techniques import filter as data_filter
 from efficiency.techniques.base import Technique, TechniqueContext, describe_config
 
@@ -26,6 +27,7 @@ ORDER = ("data", "model", "adapter", "precision", "after_training")
 
 REGISTRY: dict[str, type[Technique]] = {
     "filter": data_filter.Filter,
+    "distill": distill.Distill,
     "prune": prune.Prune,
     "lora": lora.LoRA,
     "prefix": prefix.Prefix,
@@ -67,7 +69,7 @@ class Pipeline:
     """The configured techniques in stage order, and the engine's calls into their hooks."""
 
     def __init__(self, items: list[Technique]) -> None:
-        self.items = sorted(items, key=lambda t: ORDER.index(stage_of(t)))
+        self.items = sorted(items, key=lambda t: (ORDER.index(stage_of(t)), getattr(t, "priority", 1)))
 
     def _with(self, hook: str) -> list[Any]:
         return [t for t in self.items if hasattr(t, hook)]
@@ -85,6 +87,12 @@ class Pipeline:
         for technique in self._with("transform_model"):
             model = technique.transform_model(model, ctx)
         return model
+
+    def example_losses(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Per-example training losses: a technique's own (distillation), else cross-entropy."""
+        for technique in self._with("example_losses"):
+            return technique.example_losses(logits, batch)
+        return F.cross_entropy(logits.float(), batch["labels"], reduction="none")
 
     def on_step(self, step: int, total_steps: int, model: torch.nn.Module) -> None:
         for technique in self._with("on_step"):

@@ -1,0 +1,101 @@
+"""Knowledge distillation: a smaller student learns from the teacher's softened predictions.
+
+The student is the teacher's architecture with fewer layers, initialised from every other layer of
+the teacher (DistilBERT style). The teacher is either trained first, in this job (its cost is charged
+to the run, reported as its own phase), or a finished run kept with --save-model. Its logits on the
+training set are computed once and cached, not recomputed each epoch. Loss per example:
+alpha x cross-entropy + (1 - alpha) x T² x KL(teacher_T || student_T).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from efficiency.errors import ConfigError
+from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.prune import drop_layers
+
+
+@dataclass
+class DistillConfig:
+    teacher: str = option(
+        "train",
+        "'train': fine-tune the full model first, in this job (its cost is charged to this run); or the id of a "
+        "finished run of the same model and dataset kept with --save-model.",
+    )
+    student_share: float = option(0.5, "Share of the teacher's layers the student drops (0.5: every other layer).")
+    alpha: float = option(0.5, "Weight of the hard-label cross-entropy; 1 - alpha goes to matching the teacher.")
+    temperature: float = option(2.0, "Softening temperature T for both distributions (the KL term is scaled by T²).")
+
+    def check(self) -> None:
+        if not 0 < self.student_share < 1:
+            raise ConfigError(f"distill.student_share is {self.student_share}: use a share above 0 and below 1.")
+        if not 0 <= self.alpha <= 1:
+            raise ConfigError(f"distill.alpha is {self.alpha}: use a weight from 0 to 1.")
+        if self.temperature <= 0:
+            raise ConfigError(f"distill.temperature is {self.temperature}: use a positive temperature (1 to 4).")
+        if self.teacher != "train" and not self.teacher.isdigit():
+            raise ConfigError(f"distill.teacher is '{self.teacher}': use 'train' or the id of a kept run, e.g. 12.")
+
+
+class Distill(Technique):
+    name: ClassVar[str] = "distill"
+    stage: ClassVar[str] = "model"
+    priority: ClassVar[int] = 0  # within the model stage: make the student first, then prune it
+    summary: ClassVar[str] = "Train a smaller student (every other layer) to match a fine-tuned teacher's predictions."
+    lesson: ClassVar[str] = (
+        "A fine-tuned teacher's probabilities carry more than the hard label: which wrong classes are nearly right. "
+        "A student with half the layers, started from the teacher's own layers and trained on those soft targets, "
+        "keeps most of the accuracy at about half the inference cost. Training the teacher is not free: the lab "
+        "charges it to the run unless you reuse a kept teacher."
+    )
+    citation: ClassVar[str] = (
+        "Hinton, Vinyals & Dean (2015). Distilling the Knowledge in a Neural Network; Sanh et al. (2019). "
+        "DistilBERT; Mirashi et al. (2024). On Importance of Pruning and Distillation for Efficient Low Resource NLP."
+    )
+    Config: ClassVar[type] = DistillConfig
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        super().__init__(params)
+        self.teacher_logits: torch.Tensor | None = None
+
+    def check(self, run: Any, device: torch.device) -> None:
+        if any(t.name in {"prefix", "lora", "ia3"} for t in run.techniques):
+            raise ConfigError("Distillation trains the whole student: switch off the adapter (lora, prefix, ia3).")
+
+    def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        if ctx.train_teacher is None or ctx.teacher_logits is None:
+            raise ConfigError("Distillation needs the runner's training loop: run it through the lab's runner.")
+        if self.config.teacher == "train":
+            teacher, figures = ctx.train_teacher(model)
+            self.stats["teacher"] = {"source": "trained in this job", **figures}
+        else:
+            teacher = ctx.load_run_model(int(self.config.teacher)) if ctx.load_run_model else None
+            if teacher is None:
+                raise ConfigError(f"Run {self.config.teacher} has no kept model: rerun it with --save-model.")
+            self.stats["teacher"] = {"source": f"run {self.config.teacher}"}
+        self.teacher_logits, logits_figures = ctx.teacher_logits(teacher)
+        self.stats["teacher"].update(logits_figures)
+        student = copy.deepcopy(teacher)
+        kept = drop_layers(student, self.config.student_share)
+        teacher_layers = teacher.config.num_hidden_layers
+        self.stats.update(teacher_layers=teacher_layers, student_layers=len(kept), student_layers_from_teacher=kept)
+        del teacher
+        return student
+
+    def example_losses(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        assert self.teacher_logits is not None
+        t, alpha = self.config.temperature, self.config.alpha
+        logits = logits.float()
+        hard = F.cross_entropy(logits, batch["labels"], reduction="none")
+        teacher = self.teacher_logits[batch["index"].to(self.teacher_logits.device)].to(logits.device)
+        soft = F.kl_div(
+            F.log_softmax(logits / t, dim=-1), F.log_softmax(teacher / t, dim=-1), log_target=True, reduction="none"
+        ).sum(-1) * (t * t)
+        self.stats["kl_batches"] = self.stats.get("kl_batches", 0) + 1
+        return alpha * hard + (1 - alpha) * soft
