@@ -126,7 +126,8 @@ class _ProgressBar:
             from tqdm import tqdm
 
             self._bar = tqdm(total=row["total_steps"], desc="train", unit="step", file=sys.stderr, mininterval=0.5)
-        self._bar.set_postfix(loss=f"{row['loss']:.3f}", ex_s=f"{row['examples_per_s']:.1f}", refresh=False)
+        loss = "–" if row.get("loss") is None else f"{row['loss']:.3f}"
+        self._bar.set_postfix(loss=loss, ex_s=f"{row['examples_per_s']:.1f}", refresh=False)
         self._bar.update(row["step"] - self._bar.n)
 
     def close(self) -> None:

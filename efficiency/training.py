@@ -206,13 +206,14 @@ class TrainOutcome:
     stopped_at: str | None
     epochs_run: float
     best_epoch: int | None
-    steps: int
-    examples_seen: int
+    steps: int  # batches consumed
+    examples_seen: int  # examples the optimiser stepped on
     tokens_seen: int  # real tokens (no padding)
     padded_tokens: int  # tokens the model actually processed, padding included
     train_curve: list[dict[str, float]] = field(default_factory=list)
     valid_curve: list[dict[str, float]] = field(default_factory=list)
     test: EvalResult | None = None
+    optimizer_steps: int = 0
     model: Any = field(default=None, repr=False, compare=False)  # the tested model; not part of the record
 
 
@@ -273,7 +274,39 @@ def train(
     outcome = TrainOutcome("finished", None, None, 0.0, None, 0, 0, 0, 0)
     best_f1, best_state = -1.0, None
     step, stop_reason = 0, None
+    loss_value: float | None = None
     started = time.perf_counter()
+    selector = techniques.selector(train_split, pad_id, device, autocast, flops)
+
+    def optimise(batch: Batch) -> torch.Tensor:
+        """One optimiser step on `batch`: forward, per-example losses, backward, clip, step."""
+        with autocast():
+            losses = techniques.example_losses(logits_of(model, batch), batch)
+        loss = losses.mean()
+        if scaler is not None:  # fp16 only: scale the loss so small gradients do not underflow
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+        else:
+            loss.backward()
+        if cfg.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        techniques.on_step(step, total_steps, model)
+        b, t = batch["input_ids"].shape
+        outcome.optimizer_steps += 1
+        outcome.examples_seen += b
+        outcome.tokens_seen += int(batch["attention_mask"].sum())
+        outcome.padded_tokens += b * t
+        if flops is not None:
+            flops.add_train_step(b, t)
+        if selector is not None:
+            selector.observe(batch, losses.detach())
+        return loss
 
     for epoch in range(cfg.epochs):
         model.train()
@@ -285,32 +318,12 @@ def train(
                 batch = collate(train_split, indices, pad_id, device)
                 for group in optimizer.param_groups:
                     group["lr"] = lr_at(step)
-
-                with autocast():
-                    loss = techniques.example_losses(logits_of(model, batch), batch).mean()
-                if scaler is not None:  # fp16 only: scale the loss so small gradients do not underflow
-                    scaler.scale(loss).backward()
-                    scaler.unscale_(optimizer)
-                else:
-                    loss.backward()
-                if cfg.max_grad_norm > 0:
-                    torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-                if scaler is not None:
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-
-                step += 1
-                techniques.on_step(step, total_steps, model)
-                b, t = batch["input_ids"].shape
-                outcome.examples_seen += b
-                outcome.tokens_seen += int(batch["attention_mask"].sum())
-                outcome.padded_tokens += b * t
-                if flops is not None:
-                    flops.add_train_step(b, t)
-                loss_value = float(loss.detach())  # a sync point on CUDA; once per step is the price of a live curve
+                step += 1  # batches consumed: drives the schedule and the progress bar
+                if selector is not None:  # data filtering in the loop: may score, queue or skip examples
+                    batch = selector.offer(batch, model, epoch, step - epoch * steps_per_epoch, steps_per_epoch)
+                if batch is not None:
+                    loss = optimise(batch)
+                    loss_value = float(loss.detach())  # a CUDA sync point; once per step is the price of a live curve
                 elapsed = time.perf_counter() - started
                 point = Progress(
                     phase="train",
@@ -329,6 +342,11 @@ def train(
                 )
                 if on_progress:
                     on_progress(point)
+        if selector is not None and not stop_reason:
+            with timer.phase("train"):
+                leftover = selector.flush()
+                if leftover is not None:
+                    loss_value = float(optimise(leftover).detach())
         outcome.epochs_run = step / steps_per_epoch
         if stop_reason and step < (epoch + 1) * steps_per_epoch:
             break  # a partial epoch is not validated: the best full epoch so far is kept

@@ -30,7 +30,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 def tiny_config(**train: object) -> RunConfig:
     """A tiny random BERT on NusaX-senti javanese with 120 training examples: a few seconds on a CPU."""
-    train_cfg = TrainConfig(epochs=2, batch_size=16, **train)  # type: ignore[arg-type]
+    train_cfg = TrainConfig(**{"epochs": 2, "batch_size": 16, **train})  # type: ignore[arg-type]
     return RunConfig(
         name="tiny test",
         model=ModelConfig(name="tiny"),

@@ -91,6 +91,25 @@ def check_distill(result):
     assert m["teacher_flops"] > 0 and m["train_flops"] > m["teacher_flops"]
 
 
+def check_multistage(result):
+    t = result.metrics["techniques"]["filter"]
+    stages = t["stages"]
+    offered = sum(s["examples"] for s in stages.values())
+    assert offered == 3 * 120, "every example of every epoch went through the selector"
+    backward = sum(s["backward"] for s in stages.values())
+    assert backward == result.metrics["examples_seen"], "the counts add up to what the optimiser saw"
+    assert backward < offered, "backward passes were skipped"
+    assert stages["stage1"]["forward"] > stages["stage1"]["backward"], "stage 1 scores more than it trains on"
+    assert t["threshold"] > 0
+    assert result.metrics["train_forward_flops"] > result.metrics["train_backward_flops"] / 2.5, "scoring is counted"
+
+
+def check_hardest(result):
+    t = result.metrics["techniques"]["filter"]
+    assert t["scored_examples"] == 120 and t["kept_examples"] == 60
+    assert result.metrics["examples_seen"] < 3 * 120
+
+
 TABLE = [
     ("distill", {"student_share": 0.5}, check_distill),
     ("lora", {"r": 4}, check_lora),
@@ -104,6 +123,8 @@ TABLE = [
     ("prune", {"method": "heads", "sparsity": 0.5}, check_heads),
     ("prune", {"method": "layers", "sparsity": 0.5}, check_layers),
     ("filter", {"method": "random", "keep": 0.5}, check_filter),
+    ("filter", {"method": "multistage", "warmup_share": 0.3}, check_multistage),
+    ("filter", {"method": "hardest", "keep": 0.5}, check_hardest),
     ("quant", {}, check_quant),
     ("amp", {"dtype": "bf16", "allow_emulated": True}, check_amp),
 ]
@@ -115,7 +136,7 @@ def test_the_table_covers_the_registry():
 
 @pytest.mark.parametrize(("name", "params", "check"), TABLE, ids=[f"{n}-{p.get('method', '')}" for n, p, _ in TABLE])
 def test_each_technique_runs_and_has_its_effect(name, params, check):
-    result = run_with((name, params))
+    result = run_with((name, params), epochs=3 if params.get("method") in ("multistage", "hardest") else 2)
     assert result.status == "finished"
     assert name in result.metrics["techniques"]
     outcome = check(result)

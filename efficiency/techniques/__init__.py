@@ -94,6 +94,14 @@ class Pipeline:
             return technique.example_losses(logits, batch)
         return F.cross_entropy(logits.float(), batch["labels"], reduction="none")
 
+    def selector(self, split: Any, pad_id: int, device: torch.device, autocast: Any, flops: Any) -> Any:
+        """The in-loop example selector of a data technique (multistage filtering), or None."""
+        for technique in self._with("make_selector"):
+            selector = technique.make_selector(split, pad_id, device, autocast, flops)
+            if selector is not None:
+                return selector
+        return None
+
     def on_step(self, step: int, total_steps: int, model: torch.nn.Module) -> None:
         for technique in self._with("on_step"):
             technique.on_step(step, total_steps, model)

@@ -19,6 +19,7 @@ class IA3Config:
     feedforward_modules: list[str] = option(
         ["output.dense"], "Which of those are feed-forward layers (their input is rescaled instead of their output)."
     )
+    merge: bool = option(True, "After training, fold the scaling vectors into the weights (no inference overhead).")
 
 
 class IA3(Technique):
@@ -35,6 +36,12 @@ class IA3(Technique):
     )
     Config: ClassVar[type] = IA3Config
     default_learning_rate: ClassVar[float] = 1e-2
+
+    def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        if not self.config.merge:
+            return model
+        self.stats["merged"] = True
+        return model.merge_and_unload()
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
         from peft import IA3Config as PeftIA3Config
