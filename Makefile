@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 
-.PHONY: app install test test-slow test-all bench lint format screenshots clean
+.PHONY: app install test test-slow test-all bench bench-techniques lint format screenshots clean
 
 install: $(STAMP)
 
@@ -38,6 +38,13 @@ test-all: $(STAMP) $(CHROMIUM)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
+
+bench-techniques: $(STAMP)
+	$(PY) benchmarks/bench_techniques.py
+	$(PY) benchmarks/bench_techniques.py --suite marathi
+
+screenshots: $(STAMP) $(CHROMIUM)
+	$(PY) scripts/screenshots.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

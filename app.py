@@ -123,7 +123,11 @@ def watch(run_id: int) -> None:
         eta = progress.get("eta_s")
         cols[2].metric("Time left (estimate)", f"{eta:.0f} s" if eta is not None else "–")
         energy = progress.get("energy_kwh")
-        cols[3].metric("Energy so far", f"{energy:.2g} kWh" if energy else "–", help="CodeCarbon's running total")
+        cols[3].metric(
+            "Energy so far",
+            f"{energy:.2g} kWh" if energy else "–",
+            help="CodeCarbon's running total: an estimate from a power model on machines without an energy counter.",
+        )
         rows = store.progress_of(record.id)
         if rows:
             st.plotly_chart(charts.loss_curve(rows), key=f"live-loss-{record.id}")
@@ -146,8 +150,12 @@ def show_result(record: RunRecord) -> None:
     if record.status == "interrupted":
         st.warning(record.error)
     if record.status == "stopped":
-        where = metrics.get("stopped_at") or "before training"
-        st.warning(f"Stopped at {where}: the figures below cover the run up to there.")
+        where = metrics.get("stopped_at")
+        st.warning(
+            f"Stopped at {where}: the figures below cover the run up to there."
+            if where
+            else f"Stopped before training began ({record.error or 'cancelled'})."
+        )
     if not metrics:
         return
     provenance = metrics.get("provenance", {})
@@ -191,7 +199,9 @@ def latest_runs() -> None:
             "accuracy": st.column_config.NumberColumn(format="%.3f"),
             "macro_f1": st.column_config.NumberColumn(format="%.3f"),
             "train_wall_s": st.column_config.NumberColumn("train s", format="%.1f"),
-            "energy_kwh": st.column_config.NumberColumn("energy kWh (est.)", format="%.2e"),
+            "energy_kwh": st.column_config.NumberColumn(
+                "energy kWh", format="%.2e", help="Measured or estimated: each run's result card says which, and how."
+            ),
         },
     )
 

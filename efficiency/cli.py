@@ -46,16 +46,32 @@ def _config_fields() -> list[tuple[str | None, dataclasses.Field[Any], type]]:
     return out
 
 
+_NONE = object()  # a flag given as 'none': set the field to None (the recommended default)
+
+
+def _optional(base: type) -> Any:
+    def parse(text: str) -> Any:
+        if text.strip().lower() in {"none", ""}:
+            return _NONE
+        try:
+            return base(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a {base.__name__}") from None
+
+    parse.__name__ = base.__name__
+    return parse
+
+
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     defaults = RunConfig()
     for section, f, base in _config_fields():
         default = getattr(getattr(defaults, section) if section else defaults, f.name)
-        help_text = f"{f.metadata['help']} (default: {default})"
+        help_text = f"{f.metadata['help']} (default: {default})".replace("%", "%%")
         kwargs: dict[str, Any] = {"dest": f"{section or 'run'}.{f.name}", "default": None, "help": help_text}
         if base is bool:
             parser.add_argument(f.metadata["flag"], action=argparse.BooleanOptionalAction, **kwargs)
         else:
-            parser.add_argument(f.metadata["flag"], type=base, metavar=base.__name__.upper(), **kwargs)
+            parser.add_argument(f.metadata["flag"], type=_optional(base), metavar=base.__name__.upper(), **kwargs)
     parser.add_argument(
         "--technique",
         action="append",
@@ -76,7 +92,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     for section, f, _base in _config_fields():
         value = getattr(args, f"{section or 'run'}.{f.name}")
         if value is not None:
-            setattr(getattr(config, section) if section else config, f.name, value)
+            setattr(getattr(config, section) if section else config, f.name, None if value is _NONE else value)
     if args.technique:
         config.techniques = [parse_technique(t) for t in args.technique]
     return config
@@ -292,9 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", default=None, help="SQLAlchemy URL of the run store (default: $EFFLAB_STORE, else a SQLite file in the app-data folder).")  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser(
-        "train", help="Run one experiment.", formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    train = commands.add_parser("train", help="Run one experiment.")
     train.add_argument("--config", help="A JSON config file (as stored with runs); flags override it.")
     train.add_argument("--json", action="store_true", help="Print one JSON object on stdout.")
     train.add_argument("--quiet", action="store_true", help="No progress on stderr.")

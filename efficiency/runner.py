@@ -25,7 +25,7 @@ from efficiency.config import RunConfig
 from efficiency.errors import ConfigError, EfficiencyError
 from efficiency.measure import Provenance, environment, latency, size
 from efficiency.measure.carbon import co2_kg, intensity_g_per_kwh, resolve_country
-from efficiency.measure.energy import EnergyMeter, EnergyReading
+from efficiency.measure.energy import EnergyMeter, EnergyReading, NvmlEnergyCounter
 from efficiency.measure.flops import FlopMeter
 from efficiency.measure.memory import CUDA_METHOD, RSS_METHOD, PeakMemory
 from efficiency.measure.timer import PhaseTimer
@@ -74,6 +74,26 @@ class RunResult:
             "error": self.error,
             "config": self.config,
         }
+
+
+class _CancelWatch:
+    """While waiting for the device: a stop signal here, or a cancel written to the store (every 2 s)."""
+
+    def __init__(self, store: RunStore, run_id: int, stop: threading.Event, every_s: float = 2.0) -> None:
+        self.store, self.run_id, self.stop, self.every_s = store, run_id, stop, every_s
+        self._checked_at = 0.0
+
+    def __call__(self) -> bool:
+        import time
+
+        if self.stop.is_set():
+            return True
+        if time.monotonic() - self._checked_at >= self.every_s:
+            self._checked_at = time.monotonic()
+            record = self.store.get(self.run_id)
+            if record is None or record.status != "queued":
+                self.stop.set()
+        return self.stop.is_set()
 
 
 class _Live:
@@ -127,16 +147,24 @@ def run_experiment(
         run_id = store.create_run(config.to_dict())
     try:
         config.validate()
-        device = resolve_device(config.device)
+        # The baseline runs on the CPU whatever the device setting: it must not hold (or be labelled with) a GPU.
+        device = torch.device("cpu") if config.model.name == TFIDF else resolve_device(config.device)
         validate_techniques(config, device)  # the combinations that depend on the device (amp, quant)
     except EfficiencyError as exc:
         store.finish(run_id, "failed", error=str(exc))
         raise
+    except Exception as exc:  # a config that slipped past validation must still end as a stored failure
+        store.finish(run_id, "failed", error=f"The config could not be used: {exc}", traceback=tb.format_exc())
+        raise EfficiencyError(f"The config could not be used: {exc}") from exc
 
+    store.mark_waiting(run_id)  # so a waiter killed before it starts is reaped, not left queued forever
+    cancelled = _CancelWatch(store, run_id, stop)
     with device_slot(str(device), f"run {run_id}", on_wait=lambda who: say(f"waiting for {device}: {who} is using it"),
-                     should_stop=stop.is_set) as got_slot:  # fmt: skip
+                     should_stop=cancelled) as got_slot:  # fmt: skip
         if not got_slot:
-            store.finish(run_id, "stopped", error="cancelled while waiting for the device")
+            record = store.get(run_id)
+            if record is not None and record.status == "queued":
+                store.finish(run_id, "stopped", error="cancelled while waiting for the device")
             return RunResult(run_id, "stopped", config.to_dict(), error="cancelled while waiting for the device")
         if not store.claim(run_id, str(device)):
             record = store.get(run_id)
@@ -215,10 +243,7 @@ def _execute(
     model, tokenizer = loaded.model, loaded.tokenizer
     if tokenizer.pad_token_id is None:
         raise ConfigError(f"The tokenizer of '{resolved.model.name}' has no padding token: choose another model.")
-    if resolved.train.dropout is not None:
-        for module in model.modules():
-            if isinstance(module, torch.nn.Dropout):
-                module.p = resolved.train.dropout
+    _set_dropout(model, resolved.train.dropout)
     max_length = resolved.data.max_length
     context = TechniqueContext(
         run=resolved, device=device, tokenizer=tokenizer, label_names=dataset.label_names, seed=resolved.seed
@@ -255,7 +280,7 @@ def _execute(
     context.teacher_logits = partial(
         _teacher_logits, encoded[0], tokenizer.pad_token_id, device, resolved, teacher_cost
     )
-    context.load_run_model = partial(_load_run_model, store, dataset.label_names)
+    context.load_run_model = partial(_load_run_model, store, dataset.label_names, resolved.model.name)
 
     with PeakMemory(device) as memory:
         with timer.phase("measure_energy"):
@@ -263,6 +288,7 @@ def _execute(
         try:
             with timer.phase("techniques"):
                 model = techniques.transform_model(model, context)
+            _set_dropout(model, resolved.train.dropout)  # a distillation student may come from a reloaded teacher
             model.to(device)
             total_params, trainable_params = size.parameter_counts(model)
             context.measure = partial(
@@ -313,13 +339,14 @@ def _execute(
         put("train_flops", None, "counted", "not measured (--measure-flops off)")
     _put_energy(put, reading, resolved)
     put("peak_memory_mb", memory.peak_rss_mb, "measured", RSS_METHOD.format(interval_s=memory.interval_s))
+    put("peak_memory_delta_mb", memory.delta_rss_mb, "measured", RSS_METHOD.format(interval_s=memory.interval_s))
     if memory.cuda_peak_mb is not None:
         put("cuda_peak_memory_mb", memory.cuda_peak_mb, "measured", CUDA_METHOD)
     put("total_params", total_params, "counted", "sum of parameter sizes")
     put("trainable_params", trainable_params, "counted", "sum of sizes of parameters with requires_grad")
     put("trainable_pct", 100 * trainable_params / total_params if total_params else None)
     with timer.phase("measure_size"):
-        put("model_size_mb", size.saved_size_mb(model), "measured", "size of the state dict written as safetensors")
+        put("model_size_mb", size.saved_size_mb(model), "measured", size.METHOD)
     if resolved.measure.latency and len(encoded[2]):
         with timer.phase("measure_latency"):
             _put_latency(put, model, encoded[2], tokenizer.pad_token_id, device, resolved.measure.latency_repeats)
@@ -343,15 +370,30 @@ def _execute(
 
     model_path = None
     if resolved.save_model:
-        model_path = str(paths.models_dir() / f"run-{run_id}")
-        if hasattr(model, "save_pretrained"):
-            model.save_pretrained(model_path)  # a PEFT model saves its adapter only: small, and the base is known
-        else:
-            Path(model_path).mkdir(parents=True, exist_ok=True)
-            torch.save(model, Path(model_path) / "model.pt")
-        tokenizer.save_pretrained(model_path)
+        try:
+            model_path = _save_model(model, tokenizer, paths.models_dir() / f"run-{run_id}")
+        except Exception as exc:  # the measurements are worth more than the weights: keep them, say why
+            metrics["save_error"] = f"The trained model could not be kept: {type(exc).__name__}: {exc}"
     curves = {"train": outcome.train_curve, "valid": outcome.valid_curve}
     return metrics, curves, model_path, outcome.status, resolved.to_dict()
+
+
+def _save_model(model: torch.nn.Module, tokenizer: Any, folder: Path) -> str:
+    if hasattr(model, "save_pretrained"):
+        model.save_pretrained(folder)  # a PEFT model left unmerged saves its adapter only
+    else:  # a quantized model is no longer a transformers model
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save(model, folder / "model.pt")
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def _set_dropout(model: torch.nn.Module, p: float | None) -> None:
+    if p is None:
+        return
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = p
 
 
 def _sheet() -> tuple[dict[str, Any], dict[str, dict[str, str]], Callable[..., None]]:
@@ -434,15 +476,23 @@ def _teacher_logits(
     return logits, {"logits_wall_s": wall_s, "logits_flops": flops}
 
 
-def _load_run_model(store: RunStore, label_names: list[str], run_id: int) -> torch.nn.Module | None:
+def _load_run_model(store: RunStore, label_names: list[str], model_name: str, run_id: int) -> torch.nn.Module | None:
     """A kept, fully fine-tuned model of an earlier run, as a distillation teacher."""
     from transformers import AutoModelForSequenceClassification
 
     record = store.get(run_id)
     if record is None or record.status != "finished" or not record.model_path:
         return None
-    if (Path(record.model_path) / "adapter_config.json").exists():
-        raise ConfigError(f"Run {run_id} kept an adapter, not a whole model: choose a full fine-tuning run as teacher.")
+    if record.model != model_name:
+        raise ConfigError(
+            f"Run {run_id} trained '{record.model}', not '{model_name}': the teacher must be the same model."
+        )
+    reshaped = [t["name"] for t in record.config.get("techniques", []) if t["name"] in {"prune", "quant", "distill"}]
+    if reshaped or (Path(record.model_path) / "adapter_config.json").exists():
+        raise ConfigError(
+            f"Run {run_id} kept a {'/'.join(reshaped) or 'adapter'} model, not a plain fine-tuned one: "
+            "choose a full fine-tuning run as teacher."
+        )
     model = AutoModelForSequenceClassification.from_pretrained(record.model_path)
     if [model.config.id2label[i] for i in range(model.config.num_labels)] != list(label_names):
         raise ConfigError(f"Run {run_id} was trained on other labels: choose a teacher from the same dataset.")
@@ -479,7 +529,7 @@ def _put_energy(put: Callable[..., None], reading: EnergyReading, resolved: RunC
     put("ram_energy_kwh", reading.ram_energy_kwh)
     put("gpu_energy_kwh", reading.gpu_energy_kwh)
     if reading.nvml_gpu_energy_kwh is not None:
-        put("nvml_gpu_energy_kwh", reading.nvml_gpu_energy_kwh, "measured", "NVML total energy counter of the GPU")
+        put("nvml_gpu_energy_kwh", reading.nvml_gpu_energy_kwh, "measured", NvmlEnergyCounter.METHOD)
     country = resolved.measure.country or "WORLD"
     intensity, source = intensity_g_per_kwh(country)
     put("country", country)

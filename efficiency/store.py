@@ -231,6 +231,18 @@ class RunStore:
             )
             return result.rowcount == 1
 
+    def mark_waiting(self, run_id: int, pid: int | None = None) -> None:
+        """Record which process waits for the device for this queued run (for the liveness check)."""
+        pid = pid or os.getpid()
+        with self._write() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status == "queued")
+                .values(
+                    host=self.host, pid=pid, pid_started_at=psutil.Process(pid).create_time(), heartbeat_at=time.time()
+                )
+            )
+
     def heartbeat(self, run_id: int, latest: dict[str, Any] | None = None) -> bool:
         """Mark the run alive, append its latest progress; returns whether a stop was requested."""
         now = time.time()
@@ -289,7 +301,15 @@ class RunStore:
             return status
 
     def delete(self, run_id: int) -> bool:
+        """Delete a run and its progress; an active run must be stopped first (its process would go on)."""
         with self._write() as conn:
+            status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+            if status in ACTIVE:
+                from efficiency.errors import EfficiencyError
+
+                raise EfficiencyError(
+                    f"Run {run_id} is {status}: stop it first (`runs stop {run_id}`), then delete it."
+                )
             conn.execute(delete(progress).where(progress.c.run_id == run_id))
             return conn.execute(delete(runs).where(runs.c.id == run_id)).rowcount == 1
 
@@ -336,14 +356,16 @@ class RunStore:
         """Mark running runs whose process is gone as interrupted; never touch a live one."""
         with self._read() as conn:
             candidates = conn.execute(
-                select(runs.c.id, runs.c.host, runs.c.pid, runs.c.pid_started_at, runs.c.heartbeat_at).where(
-                    runs.c.status == "running"
-                )
+                select(
+                    runs.c.id, runs.c.status, runs.c.host, runs.c.pid, runs.c.pid_started_at, runs.c.heartbeat_at
+                ).where((runs.c.status == "running") | ((runs.c.status == "queued") & runs.c.pid.is_not(None)))
             ).all()
         now, dead = time.time(), []
         for row in candidates:
             if row.host == self.host:
                 gone = not _process_alive(row.pid, row.pid_started_at)
+            elif row.status == "queued":
+                gone = False  # a waiter on another host writes no heartbeat while it waits
             else:
                 gone = row.heartbeat_at is None or now - row.heartbeat_at > STALE_AFTER_S
             if gone:
@@ -360,7 +382,7 @@ class RunStore:
                 # Conditional on still running: a concurrent reader or the run itself may have got there first.
                 result = conn.execute(
                     update(runs)
-                    .where(runs.c.id == row.id, runs.c.status == "running")
+                    .where(runs.c.id == row.id, runs.c.status == row.status)
                     .values(status="interrupted", finished_at=now, error=message)
                 )
             if result.rowcount:
@@ -376,5 +398,7 @@ def _process_alive(pid: int | None, started_at: float | None) -> bool:
         if process.status() == psutil.STATUS_ZOMBIE:
             return False
         return started_at is None or abs(process.create_time() - started_at) < 1.0
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
+    except psutil.NoSuchProcess:
         return False
+    except psutil.AccessDenied:
+        return True  # another user's live process: never touch its run

@@ -42,7 +42,7 @@ def resolve_device(name: str) -> torch.device:
     """'auto' picks cuda, then mps, then cpu; an explicit device that is absent is refused."""
     if name == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda")
+            return torch.device("cuda", torch.cuda.current_device())  # indexed: one lock per physical GPU
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
@@ -51,6 +51,8 @@ def resolve_device(name: str) -> torch.device:
         raise ConfigError(f"device '{name}' was asked for, but this machine has no CUDA GPU: use auto or cpu.")
     if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
         raise ConfigError(f"device '{name}' does not exist: this machine has {torch.cuda.device_count()} GPU(s).")
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
     if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ConfigError("device 'mps' was asked for, but Apple's Metal backend is not available: use auto or cpu.")
     return device
@@ -143,7 +145,7 @@ class Progress:
     examples_seen: int
     examples_per_s: float
     eta_s: float | None
-    train_wall_s: float
+    elapsed_s: float  # since training began: training steps plus validation
     flops: float
 
 
@@ -277,6 +279,7 @@ def train(
     loss_value: float | None = None
     started = time.perf_counter()
     selector = techniques.selector(train_split, pad_id, device, autocast, flops)
+    keep_last = techniques.keep_last_epoch()  # gradual pruning: earlier epochs were not yet at the target sparsity
 
     def optimise(batch: Batch) -> torch.Tensor:
         """One optimiser step on `batch`: forward, per-example losses, backward, clip, step."""
@@ -308,8 +311,10 @@ def train(
             selector.observe(batch, losses.detach())
         return loss
 
+    train_s_before = 0.0  # training time of the finished epochs (validation excluded)
     for epoch in range(cfg.epochs):
         model.train()
+        epoch_started = time.perf_counter()
         with timer.phase("train"):
             for indices in batch_order(train_split.lengths, cfg.batch_size, rng, cfg.length_buckets):
                 stop_reason = _stop_reason(should_stop, cfg, time.perf_counter() - started)
@@ -324,7 +329,8 @@ def train(
                 if batch is not None:
                     loss = optimise(batch)
                     loss_value = float(loss.detach())  # a CUDA sync point; once per step is the price of a live curve
-                elapsed = time.perf_counter() - started
+                now = time.perf_counter()
+                elapsed, train_s = now - started, train_s_before + now - epoch_started
                 point = Progress(
                     phase="train",
                     step=step,
@@ -332,16 +338,17 @@ def train(
                     epoch=step / steps_per_epoch,
                     loss=loss_value,
                     examples_seen=outcome.examples_seen,
-                    examples_per_s=outcome.examples_seen / elapsed if elapsed > 0 else 0.0,
+                    examples_per_s=outcome.examples_seen / train_s if train_s > 0 else 0.0,
                     eta_s=elapsed / step * (total_steps - step),
-                    train_wall_s=elapsed,
+                    elapsed_s=elapsed,
                     flops=flops.train_flops if flops else 0.0,
                 )
                 outcome.train_curve.append(
-                    {k: getattr(point, k) for k in ("step", "epoch", "loss", "examples_seen", "flops", "train_wall_s")}
+                    {k: getattr(point, k) for k in ("step", "epoch", "loss", "examples_seen", "flops", "elapsed_s")}
                 )
                 if on_progress:
                     on_progress(point)
+        train_s_before += time.perf_counter() - epoch_started
         if selector is not None and not stop_reason:
             with timer.phase("train"):
                 leftover = selector.flush()
@@ -363,7 +370,7 @@ def train(
         )
         if on_progress:
             on_progress(replace(point, phase="validate"))
-        if result.macro_f1 > best_f1:
+        if result.macro_f1 > best_f1 or keep_last:
             best_f1, outcome.best_epoch = result.macro_f1, epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
 

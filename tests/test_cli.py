@@ -176,3 +176,32 @@ def test_sigterm_stops_the_run_and_keeps_its_measurements():
     assert child.returncode == 130
     payload = json.loads(out)
     assert payload["status"] == "stopped" and payload["stopped_at"] and payload["accuracy"] is not None
+
+
+def test_every_help_page_renders():
+    import argparse
+
+    from efficiency.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser) -> int:
+        text = parser.format_help()
+        assert text
+        count = 1
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                count += sum(walk(sub) for sub in action.choices.values())
+        return count
+
+    assert walk(build_parser()) >= 10
+
+
+def test_dropout_none_keeps_the_models_own():
+    from efficiency.cli import build_parser, config_from_args
+
+    args = build_parser().parse_args(["train", "--dropout", "none", "--technique", "distill:teacher=12"])
+    config = config_from_args(args)
+    assert config.train.dropout is None
+    assert config.techniques[0].params == {"teacher": 12}
+    from efficiency.techniques import build
+
+    assert build(config).items[0].config.teacher == "12", "a run id typed as a number is accepted"

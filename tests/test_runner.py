@@ -81,3 +81,31 @@ def test_the_tfidf_baseline_is_measured_the_same_way():
     assert result.status == "finished"
     assert m["accuracy"] > 0.4 and m["energy_kwh"] > 0 and m["latency_ms_b1"] > 0
     assert m["train_flops"] is None and "not counted" in m["provenance"]["train_flops"]["method"]
+
+
+def test_a_run_waiting_for_the_device_can_be_cancelled_from_the_store():
+    import subprocess
+    import sys
+    import time
+
+    from tests.test_slots import HOLD
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, "60"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    try:
+        store = RunStore()
+        config = tiny_config()
+        run_id = store.create_run(config.to_dict())
+        results = []
+        worker = threading.Thread(target=lambda: results.append(run_experiment(config, store=store, run_id=run_id)))
+        worker.start()
+        time.sleep(1.5)
+        assert store.get(run_id).status == "queued" and store.get(run_id).pid is not None
+        store.request_stop(run_id)  # as the app's Cancel or `runs stop` does
+        worker.join(timeout=15)
+        assert not worker.is_alive(), "the waiting run noticed the cancel"
+        assert results[0].status == "stopped"
+        assert store.get(run_id).status == "stopped"
+    finally:
+        holder.kill()
+        holder.wait()

@@ -100,3 +100,25 @@ def test_concurrent_writers_do_not_fail(store):
         p.join(60)
         assert p.exitcode == 0
     assert len(store.progress_of(run_id)) == 120
+
+
+def test_an_active_run_cannot_be_deleted(store):
+    from efficiency.errors import EfficiencyError
+
+    run_id = store.create_run(RunConfig().to_dict())
+    with pytest.raises(EfficiencyError, match="stop it first"):
+        store.delete(run_id)
+    store.request_stop(run_id)
+    assert store.delete(run_id)
+
+
+def test_a_waiter_that_died_is_reaped_and_a_plain_queued_row_is_not(store):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    waiting = store.create_run(RunConfig().to_dict())
+    untouched = store.create_run(RunConfig().to_dict())
+    store.mark_waiting(waiting, pid=child.pid)
+    assert store.get(waiting).status == "queued"
+    child.kill()
+    child.wait()
+    assert store.get(waiting).status == "interrupted"
+    assert store.get(untouched).status == "queued", "inserted by a page, waiting for a worker"

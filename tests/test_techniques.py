@@ -250,7 +250,9 @@ def test_autocast_uses_the_configured_dtype():
         ([("prune", {"method": "weird"})], "choose one of magnitude, heads, layers"),
         ([("prune", {"method": "heads", "schedule": "gradual"})], "gradual applies to magnitude"),
         ([("lora", {"r": "eight"})], "lora.r is 'eight'"),
-        ([("distill", {}), ("lora", {})], "switch off the adapter"),
+        ([("distill", {}), ("lora", {})], "switch off lora"),
+        ([("distill", {}), ("bitfit", {})], "switch off bitfit"),
+        ([("quant", {}), ("amp", {"allow_emulated": True})], "do not mix"),
     ],
 )
 def test_impossible_combinations_are_refused_with_what_to_change(specs, phrase):

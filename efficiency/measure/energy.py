@@ -16,7 +16,7 @@ import torch
 
 from efficiency.measure import Provenance
 
-COUNTER_MODES = {"intel_rapl", "rapl", "powermetrics", "intel_power_gadget"}
+COUNTER_MODES = {"intel_rapl", "rapl", "powermetrics", "intel_power_gadget", "windows_emi"}
 
 
 @dataclass
@@ -123,6 +123,8 @@ def describe_method(tracker, data) -> tuple[Provenance, dict[str, object]]:
 class NvmlEnergyCounter:
     """The GPU's total-energy counter (millijoules since driver load), read before and after."""
 
+    METHOD = "NVML total-energy counter of the GPU board in use (the whole board: other processes on it count too)"
+
     def __init__(self, device: torch.device) -> None:
         self.index = device.index if device.index is not None else torch.cuda.current_device()
         self._start_mj: int | None = None
@@ -133,7 +135,13 @@ class NvmlEnergyCounter:
             import pynvml
 
             pynvml.nvmlInit()
-            self._handle = pynvml.nvmlDeviceGetHandleByIndex(self.index)
+            # torch's index follows CUDA_VISIBLE_DEVICES, NVML's does not: find the board by its UUID.
+            uuid = str(torch.cuda.get_device_properties(self.index).uuid)
+            self._handle = next(
+                handle
+                for handle in map(pynvml.nvmlDeviceGetHandleByIndex, range(pynvml.nvmlDeviceGetCount()))
+                if uuid in str(pynvml.nvmlDeviceGetUUID(handle))
+            )
             self._start_mj = pynvml.nvmlDeviceGetTotalEnergyConsumption(self._handle)
         except Exception:  # older GPUs lack the counter; CodeCarbon's figure remains
             self._handle = None

@@ -2,11 +2,11 @@
 
 Counting every step with `torch.utils.flop_counter.FlopCounterMode` would slow training
 (it intercepts every operator in Python). Instead the meter counts a few probe batches of
-the run's own model and data exactly, forward and backward apart, and fits the two terms
-a transformer's matmul FLOPs are made of: a·B·T (every linear layer) + b·B·T² (attention
-scores and their weighting), for a batch of B sequences padded to T tokens. The fit is exact
-for matmul FLOPs whatever the shape, so each step run adds fwd(B, T) and, when it ran a
-backward pass, bwd(B, T). Element-wise operations (softmax, GELU, layer norm) are not counted,
+the run's own model and data exactly, forward and backward apart, and fits the three terms
+a transformer classifier's matmul FLOPs are made of: a·B·T (every linear layer) + b·B·T²
+(attention scores and their weighting) + c·B (the pooler and the head, once per sequence), for a
+batch of B sequences padded to T tokens. The fit is exact for matmul FLOPs whatever the shape, so
+each step run adds fwd(B, T) and, when it ran a backward pass, bwd(B, T). Element-wise operations (softmax, GELU, layer norm) are not counted,
 as in FlopCounterMode itself.
 """
 
@@ -20,7 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 METHOD = (
     "torch.utils.flop_counter on {n} probe batches of this run (forward and backward counted apart), "
-    "fitted to a·B·T + b·B·T² (exact for matmul FLOPs) and summed over the steps run; "
+    "fitted to a·B·T + b·B·T² + c·B (exact for matmul FLOPs) and summed over the steps run; "
     "element-wise operations are not counted"
 )
 
@@ -29,8 +29,8 @@ class FlopMeter:
     """Per-step FLOPs from a fit on counted probes; totals per phase."""
 
     def __init__(self) -> None:
-        self.forward_coef = np.zeros(2)
-        self.backward_coef = np.zeros(2)
+        self.forward_coef = np.zeros(3)
+        self.backward_coef = np.zeros(3)
         self.probes = 0
         self.totals = {"train_forward": 0.0, "train_backward": 0.0, "eval_forward": 0.0}
 
@@ -52,7 +52,7 @@ class FlopMeter:
                     loss.backward()
                 bwd = counter.get_total_flops()
                 model.zero_grad(set_to_none=True)
-                rows.append([b * t, b * t * t])
+                rows.append(_terms(b, t))
                 forward.append(fwd)
                 backward.append(bwd)
         design = np.array(rows, dtype=float)
@@ -61,10 +61,10 @@ class FlopMeter:
         self.probes = len(batches)
 
     def forward(self, batch_size: int, seq_len: int) -> float:
-        return float(self.forward_coef @ np.array([batch_size * seq_len, batch_size * seq_len**2]))
+        return float(self.forward_coef @ _terms(batch_size, seq_len))
 
     def backward(self, batch_size: int, seq_len: int) -> float:
-        return float(self.backward_coef @ np.array([batch_size * seq_len, batch_size * seq_len**2]))
+        return float(self.backward_coef @ _terms(batch_size, seq_len))
 
     def add_train_step(self, batch_size: int, seq_len: int, ran_backward: bool = True) -> float:
         """Account one training step; returns its FLOPs."""
@@ -86,8 +86,12 @@ class FlopMeter:
         return METHOD.format(n=self.probes)
 
 
-def spread_picks(widths: Sequence[int], count: int = 3) -> list[int]:
-    """Indices of the shortest, a middle and the longest batch: spread shapes make the fit well posed."""
+def _terms(batch_size: int, seq_len: int) -> np.ndarray:
+    return np.array([batch_size * seq_len, batch_size * seq_len**2, batch_size], dtype=float)
+
+
+def spread_picks(widths: Sequence[int], count: int = 4) -> list[int]:
+    """Indices of batches spread from the shortest to the longest: spread shapes make the fit well posed."""
     if not widths:
         return []
     ordered = sorted(range(len(widths)), key=lambda i: widths[i])

@@ -7,7 +7,10 @@ import threading
 import psutil
 import torch
 
-RSS_METHOD = "process RSS (psutil), sampled every {interval_s} s; includes Python, libraries and data"
+RSS_METHOD = (
+    "process RSS (psutil), sampled every {interval_s} s: the whole process, Python, libraries and data included "
+    "(peak_memory_delta_mb: the rise during training and evaluation, the loaded model excluded)"
+)
 CUDA_METHOD = "torch.cuda.max_memory_allocated (the caching allocator's peak of live tensors)"
 
 
@@ -18,11 +21,13 @@ class PeakMemory:
         self.device = device
         self.interval_s = interval_s
         self.peak_rss_bytes = 0
+        self.start_rss_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="peak-rss", daemon=True)
         self._process = psutil.Process()
 
     def __enter__(self) -> PeakMemory:
+        self.start_rss_bytes = self._process.memory_info().rss
         if self._is_cuda:
             torch.cuda.reset_peak_memory_stats(self.device)
         self._thread.start()
@@ -47,6 +52,11 @@ class PeakMemory:
     @property
     def peak_rss_mb(self) -> float:
         return self.peak_rss_bytes / 2**20
+
+    @property
+    def delta_rss_mb(self) -> float:
+        """The rise of RSS during the run: comparable between runs made one after another in one process."""
+        return max(0, self.peak_rss_bytes - self.start_rss_bytes) / 2**20
 
     @property
     def cuda_peak_mb(self) -> float | None:

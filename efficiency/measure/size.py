@@ -9,6 +9,11 @@ import tempfile
 import torch
 from safetensors.torch import save_file
 
+METHOD = (
+    "bytes of the state dict written to disk, in MiB: as safetensors, or with torch.save for quantized models "
+    "(whose packed int8 weights safetensors cannot write)"
+)
+
 
 def parameter_counts(model: torch.nn.Module) -> tuple[int, int]:
     """(total, trainable) parameters."""

@@ -122,6 +122,10 @@ class Pipeline:
             return torch.amp.GradScaler(device.type)
         return None
 
+    def keep_last_epoch(self) -> bool:
+        """Whether the last epoch, not the best on validation, must be kept (a schedule that ends at its target)."""
+        return any(getattr(t, "keep_last_epoch", False) for t in self.items)
+
     def default_learning_rate(self) -> float | None:
         rates = [t.default_learning_rate for t in self.items if getattr(t, "default_learning_rate", None)]
         return rates[0] if rates else None

@@ -102,6 +102,10 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         return None if value is None else _coerce(value, args[0], where)
     if annotation is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
+    if annotation is float:
+        raise ConfigError(f"{where} is {value!r}: it must be a number.")
+    if annotation is str and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)  # the CLI reads 'teacher=12' as a number; the field wants its text
     if annotation in (int, bool, str) and not isinstance(value, annotation):
         raise ConfigError(f"{where} is {value!r}: it must be {annotation.__name__}.")
     if annotation is int and isinstance(value, bool):

@@ -65,8 +65,11 @@ class Distill(Technique):
         self.teacher_logits: torch.Tensor | None = None
 
     def check(self, run: Any, device: torch.device) -> None:
-        if any(t.name in {"prefix", "lora", "ia3"} for t in run.techniques):
-            raise ConfigError("Distillation trains the whole student: switch off the adapter (lora, prefix, ia3).")
+        chosen = sorted({t.name for t in run.techniques} & {"prefix", "lora", "ia3", "bitfit", "freeze", "probe"})
+        if chosen:
+            raise ConfigError(
+                f"Distillation trains the whole student (and a fully fine-tuned teacher): switch off {', '.join(chosen)}."
+            )
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
         if ctx.train_teacher is None or ctx.teacher_logits is None:

@@ -170,8 +170,11 @@ class _Scorer:
         from efficiency.training import collate, logits_of
 
         batch = collate(self.split, indices, self.pad_id, self.device)
+        was_training = model.training
+        model.eval()  # score without dropout, as the predictions the filter reasons about
         with self.autocast():
             logits = logits_of(model, batch)
+        model.train(was_training)
         if self.flops is not None:
             self.flops.add_train_step(*batch["input_ids"].shape, ran_backward=False)
         return F.cross_entropy(logits.float(), batch["labels"], reduction="none").cpu()
@@ -205,7 +208,8 @@ class MultistageSelector:
         indices = batch["index"].tolist()
         if self.queue is None:
             self.queue = _Queue(self.split, len(indices), self.scorer.pad_id, self.scorer.device)
-        if self.stage == 0 and (epoch > 0 or step_in_epoch > self.config.warmup_share * steps_per_epoch):
+        warmed_up = epoch > 0 or step_in_epoch > self.config.warmup_share * steps_per_epoch
+        if self.stage == 0 and warmed_up and self.recent:  # the threshold needs losses to average
             self._start_stage(1)
         if self.stage == 1 and (epoch >= 1 or self._predictor_ready()):
             self._start_stage(2)

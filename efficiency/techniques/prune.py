@@ -49,6 +49,7 @@ class PruneConfig:
 class Prune(Technique):
     name: ClassVar[str] = "prune"
     stage: ClassVar[str] = "model"  # structured pruning shapes the model; magnitude pruning acts later (see stage_of)
+    priority: ClassVar[int] = 1  # after distillation has made the student; before quantization
     summary: ClassVar[str] = "Remove the least important weights, heads or layers."
     lesson: ClassVar[str] = (
         "Most weights of a fine-tuned transformer can be zeroed with little loss of accuracy, but zeros stored in "
@@ -67,6 +68,10 @@ class Prune(Technique):
         super().__init__(params)
         self._targets: list[tuple[torch.nn.Module, str]] = []
         self._total_steps = 0
+
+    @property
+    def keep_last_epoch(self) -> bool:
+        return self.config.method == "magnitude" and self.config.schedule == "gradual"
 
     @property
     def stage_of(self) -> str:
@@ -117,6 +122,8 @@ class Prune(Technique):
             torch_prune.remove(module, name)  # make the zeros permanent (no mask buffers in the saved model)
         zeros = sum(int((getattr(m, n) == 0).sum()) for m, n in self._targets)
         total = sum(getattr(m, n).numel() for m, n in self._targets)
+        if total == 0:
+            raise ConfigError("Magnitude pruning found no Linear layer to prune in the encoder of this model.")
         self.stats.update(
             sparsity_target=self.config.sparsity,
             sparsity_reached=zeros / total,

@@ -38,8 +38,11 @@ class Quant(Technique):
         "Inference. CVPR 2018."
     )
     Config: ClassVar[type] = QuantConfig
+    priority: ClassVar[int] = 2  # last: after merging adapters and pruning
 
     def check(self, run: Any, device: torch.device) -> None:
+        if any(t.name == "amp" for t in run.techniques):
+            raise ConfigError("int8 quantization and amp's 16-bit autocast do not mix: switch one of them off.")
         if device.type != "cpu":
             raise ConfigError(
                 "quant:dynamic-int8 runs on the CPU: use --device cpu for this run (8- and 4-bit GPU loading "

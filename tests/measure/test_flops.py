@@ -17,7 +17,7 @@ def batch(b, t):
 def test_fit_predicts_the_exact_count_of_an_unseen_shape():
     model = load_classifier("tiny", ["a", "b"], seed=0).model.train()
     meter = FlopMeter()
-    meter.calibrate(model, [batch(4, 8), batch(2, 40), batch(3, 100)], mean_loss)
+    meter.calibrate(model, [batch(4, 8), batch(2, 40), batch(3, 100), batch(1, 17)], mean_loss)
     assert all(p.grad is None for p in model.parameters())  # the probes leave no gradients behind
     probe = batch(5, 63)
     with FlopCounterMode(display=False) as counter:
@@ -32,13 +32,13 @@ def test_fit_predicts_the_exact_count_of_an_unseen_shape():
 
 def test_skipped_backward_counts_forward_only():
     meter = FlopMeter()
-    meter.forward_coef[:] = [10.0, 0.0]
-    meter.backward_coef[:] = [20.0, 0.0]
+    meter.forward_coef[:] = [10.0, 0.0, 0.0]
+    meter.backward_coef[:] = [20.0, 0.0, 0.0]
     assert meter.add_train_step(2, 3) == 60 + 120
     assert meter.add_train_step(2, 3, ran_backward=False) == 60
     assert meter.totals == {"train_forward": 120.0, "train_backward": 120.0, "eval_forward": 0.0}
 
 
 def test_spread_picks_takes_short_middle_and_long():
-    assert spread_picks([50, 10, 30, 90, 70]) == [1, 0, 3]  # 10, the median 50, 90
+    assert spread_picks([50, 10, 30, 90, 70], count=3) == [1, 0, 3]  # 10, the median 50, 90
     assert spread_picks([5]) == [0]
