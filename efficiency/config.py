@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -283,7 +284,12 @@ def _build(cls: type, raw: dict[str, Any], path: str) -> Any:
 
 def _checked(value: Any, annotation: Any, where: str) -> Any:
     """A JSON value checked against a field's type: '3' for an int field is refused by name, 3 for a float is 3.0."""
-    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (dict, list):
+        if not isinstance(value, origin):
+            raise ConfigError(f"'{where}' must be a{'n object' if origin is dict else ' list'}.")
+        return value
+    args = typing.get_args(annotation) if origin in (typing.Union, types.UnionType) else ()
     optional = type(None) in args
     base = next((a for a in args if a is not type(None)), annotation) if args else annotation
     if value is None:

@@ -65,3 +65,10 @@ def test_values_of_the_wrong_type_are_refused_by_name():
         RunConfig.from_dict({"train": {"epochs": "3"}})
     assert RunConfig.from_dict({"train": {"learning_rate": 1}}).train.learning_rate == 1.0
     assert RunConfig.from_dict({"train": {"dropout": None}}).train.dropout is None
+
+
+def test_technique_params_survive_the_round_trip():
+    config = RunConfig.from_dict({"techniques": [{"name": "filter", "params": {"method": "multistage"}}]})
+    assert config.techniques[0].params == {"method": "multistage"}
+    with pytest.raises(ConfigError, match="must be an object"):
+        RunConfig.from_dict({"techniques": [{"name": "filter", "params": "method=multistage"}]})
