@@ -86,7 +86,9 @@ def shoot(url: str, out: Path, model: str, epochs: str) -> None:
         page.get_by_role("button", name="Train").click()
         page.mouse.move(700, 880)  # away from the button, so no tooltip covers the form
         page.get_by_text("step ").first.wait_for(timeout=120_000)
-        page.wait_for_timeout(2500)
+        page.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # the growing loss curve
+        page.wait_for_timeout(3000)
         page.screenshot(path=str(out / "run-live.png"), full_page=True)
         page.get_by_text("Accuracy", exact=True).first.wait_for(timeout=600_000)
         page.wait_for_timeout(2000)
