@@ -7,6 +7,7 @@ seeds' combined spread is marked "within noise".
 
     python benchmarks/bench_techniques.py                      # MiniLM, NusaX-senti javanese, 3 seeds
     python benchmarks/bench_techniques.py --suite marathi      # MahaSent-MR, limited train set: pruning + distillation
+    python benchmarks/bench_techniques.py --rows runs.jsonl    # keep each run as it finishes; rerun to resume
     python benchmarks/bench_techniques.py --model tiny --limit-train 64 --seeds 1 --epochs 1 --only full,lora  # smoke
 """
 
@@ -142,6 +143,12 @@ def markdown(table: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def _read_rows(path: str | None) -> list[dict]:
+    if not path or not Path(path).exists():
+        return []
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--suite", choices=sorted(SUITES), default="nusax")
@@ -152,6 +159,10 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--only", help="comma-separated configuration labels")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--rows", help="append each finished run to this JSON-lines file, and skip the runs already in it (resume)"
+    )
+    parser.add_argument("--from-rows", help="only summarise the runs in this JSON-lines file")
     args = parser.parse_args()
     suite = SUITES[args.suite]
     configs = suite["configs"]

@@ -1,0 +1,46 @@
+"""The benchmark scripts run end to end (on the tiny model, in seconds) and keep what they measured."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from efficiency import paths
+from tests.conftest import needs_shared_data
+
+pytestmark = needs_shared_data
+SMOKE = ["--model", "tiny", "--limit-train", "48", "--seeds", "1", "--epochs", "1"]
+
+
+def bench(script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(paths.REPO_ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ,
+    )
+
+
+def test_technique_benchmark_keeps_rows_and_resumes(tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    first = bench("bench_techniques.py", *SMOKE, "--only", "full,probe", "--rows", str(rows), "--json")
+    assert first.returncode == 0, first.stderr[-2000:]
+    table = json.loads(first.stdout)["table"]
+    assert set(table) == {"full", "probe"}
+    assert table["probe"]["trainable_params_ratio"] < 0.01
+    assert len(rows.read_text().splitlines()) == 2
+    again = bench("bench_techniques.py", *SMOKE, "--only", "full,probe", "--rows", str(rows))
+    assert again.returncode == 0 and "seed 42" not in again.stderr, "finished runs are not run again"
+    assert "| probe |" in again.stdout
+
+
+def test_engine_benchmark_prints_one_json_object():
+    done = bench("bench_engine.py", *SMOKE, "--overhead-pairs", "1", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    for key in ("engine_examples_per_s", "trainer_examples_per_s", "speedup", "engine_accuracy", "trainer_accuracy",
+                "overhead_pct"):  # fmt: skip
+        assert isinstance(result[key], float), key
