@@ -169,18 +169,29 @@ def main() -> int:
     if args.only:
         configs = {k: v for k, v in configs.items() if k in args.only.split(",")}
     runs: dict[str, list[dict]] = {label: [] for label in configs}
+    done = _read_rows(args.rows or args.from_rows)
+    for row in done:
+        if row["label"] in runs:
+            runs[row["label"]].append(row)
     with tempfile.TemporaryDirectory() as home:
         os.environ.setdefault("EFFLAB_HOME", home)
         store = RunStore(f"sqlite:///{home}/bench.sqlite")
-        for seed in range(42, 42 + args.seeds):  # seeds outermost: a slow spell of the machine hits every config
+        seeds = [] if args.from_rows else range(42, 42 + args.seeds)
+        for seed in seeds:  # seeds outermost: a slow spell of the machine hits every config
             for label, techniques in configs.items():
-                row = run_one(args, suite, techniques, seed, store)
+                if any(r["label"] == label and r["seed"] == seed for r in done):
+                    continue  # resumed: this run is already in the rows file
+                row = {"label": label, "seed": seed, **run_one(args, suite, techniques, seed, store)}
                 runs[label].append(row)
+                if args.rows:
+                    with open(args.rows, "a", encoding="utf-8") as handle:
+                        handle.write(json.dumps(row) + "\n")
                 print(
                     f"seed {seed} {label}: acc {row['accuracy']:.3f}, {row['train_wall_s']:.1f} s",
                     file=sys.stderr,
                     flush=True,
                 )
+    runs = {label: rows for label, rows in runs.items() if rows}
     table = summarise(runs)
     if args.json:
         print(json.dumps({"suite": args.suite, "dataset": suite["dataset"], "model": args.model, "epochs": args.epochs,
