@@ -91,7 +91,7 @@ def test_train_reload_and_see_the_result(server, page, tmp_path):
     page.goto(server)
     page.get_by_text("Efficiency Lab").first.wait_for(timeout=60_000)
     choose(page, "Model", "Tiny BERT (2 layers, random init: seconds, for a quick look)")
-    page.get_by_role("spinbutton", name="Epochs").fill("3")
+    page.get_by_role("spinbutton", name="Epochs").fill("2")
     page.get_by_role("button", name="Train").click()
     page.wait_for_url("**/?run=*", timeout=30_000)
     run_url = page.url
@@ -99,6 +99,6 @@ def test_train_reload_and_see_the_result(server, page, tmp_path):
     page.reload()
     assert page.url == run_url
     page.get_by_text(re.compile(r"^Run \d+: tiny on nusax-senti/javanese")).wait_for(timeout=60_000)
-    page.get_by_text("Accuracy", exact=True).first.wait_for(timeout=120_000)  # re-attached and finished
+    page.get_by_text("Accuracy", exact=True).first.wait_for(timeout=300_000)  # re-attached and finished
     page.get_by_text("estimated", exact=True).first.wait_for()
     page.screenshot(path=str(tmp_path / "home-result.png"), full_page=True)
