@@ -98,40 +98,45 @@ def test_data_list(capsys):
     assert any(r["name"] == "mahasent-mr" and r["present"] for r in rows)
 
 
+LONG_RUN = [
+    "train",
+    "--model",
+    "tiny",
+    "--dataset",
+    "mahasent-mr",
+    "--epochs",
+    "5",
+    "--quiet",
+    "--latency-repeats",
+    "1",
+]
+
+
+def start_long_run(store: RunStore, name: str, stdout: int = subprocess.DEVNULL) -> tuple[subprocess.Popen, object]:
+    """A CLI run in a child process, returned once it is running and has taken two steps."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "efficiency", *LONG_RUN, "--name", name, "--json"],
+        env=os.environ,
+        stdout=stdout,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        runs = [r for r in store.list() if r.name == name]
+        if runs and runs[0].status == "running" and (runs[0].progress or {}).get("step", 0) >= 2:
+            return child, runs[0]
+        time.sleep(0.5)
+    child.kill()
+    raise AssertionError("the run never got going")
+
+
 def test_sigkill_mid_training_marks_the_run_interrupted_and_keeps_the_others(capsys):
     assert main(["train", *TINY, "--quiet", "--name", "earlier"]) == 0
     capsys.readouterr()
     store = RunStore()
     earlier = store.list()[0]
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "efficiency",
-            "train",
-            "--model",
-            "tiny",
-            "--dataset",
-            "mahasent-mr",
-            "--epochs",
-            "5",
-            "--quiet",
-            "--name",
-            "victim",
-        ],
-        env=os.environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 120
-    victim = None
-    while time.time() < deadline:
-        runs = [r for r in store.list() if r.name == "victim"]
-        if runs and runs[0].status == "running" and (runs[0].progress or {}).get("step", 0) >= 2:
-            victim = runs[0]
-            break
-        time.sleep(0.5)
-    assert victim is not None, "the run never got going"
+    child, victim = start_long_run(store, "victim")
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     assert main(["runs", "list", "--json"]) == 0
@@ -142,35 +147,7 @@ def test_sigkill_mid_training_marks_the_run_interrupted_and_keeps_the_others(cap
 
 
 def test_sigterm_stops_the_run_and_keeps_its_measurements():
-    store = RunStore()
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "efficiency",
-            "train",
-            "--model",
-            "tiny",
-            "--dataset",
-            "mahasent-mr",
-            "--epochs",
-            "5",
-            "--quiet",
-            "--json",
-            "--latency-repeats",
-            "1",
-        ],
-        env=os.environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        runs = store.list()
-        if runs and (runs[0].progress or {}).get("step", 0) >= 2:
-            break
-        time.sleep(0.5)
+    child, _ = start_long_run(RunStore(), "stopped by SIGTERM", stdout=subprocess.PIPE)
     child.send_signal(signal.SIGTERM)
     out, _ = child.communicate(timeout=120)
     assert child.returncode == 130
