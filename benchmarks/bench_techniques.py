@@ -85,7 +85,8 @@ def run_one(args: argparse.Namespace, suite: dict, techniques: list, seed: int, 
     )
     result = run_experiment(config, store=store)
     m = result.metrics
-    return {k: m.get(k) for k in ["accuracy", "macro_f1", *[c[0] for c in COSTS]]} | {"status": result.status}
+    keys = ["accuracy", "macro_f1", "other_cpu_share", *[c[0] for c in COSTS]]
+    return {k: m.get(k) for k in keys} | {"status": result.status}
 
 
 def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:

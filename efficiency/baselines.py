@@ -6,7 +6,9 @@ datasets it is often as accurate, at a tiny fraction of the compute.
 
 from __future__ import annotations
 
+import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -49,3 +51,19 @@ def vocabulary_size(pipeline: Pipeline) -> int:
 def saved_size_mb(pipeline: Pipeline) -> float:
     """Bytes of the pickled pipeline (vocabulary included), in MiB."""
     return len(pickle.dumps(pipeline, protocol=pickle.HIGHEST_PROTOCOL)) / 2**20
+
+
+PIPELINE_FILE = "pipeline.pkl"
+
+
+def save(pipeline: Pipeline, label_names: list[str], folder: Path) -> str:
+    """Keep a fitted pipeline (pickled, so load only folders this lab wrote) and its label names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / PIPELINE_FILE).write_bytes(pickle.dumps(pipeline, protocol=pickle.HIGHEST_PROTOCOL))
+    (folder / "labels.json").write_text(json.dumps(label_names), encoding="utf-8")
+    return str(folder)
+
+
+def load(folder: Path) -> tuple[Pipeline, list[str]]:
+    pipeline = pickle.loads((folder / PIPELINE_FILE).read_bytes())
+    return pipeline, json.loads((folder / "labels.json").read_text(encoding="utf-8"))

@@ -8,9 +8,7 @@ object on stdout; progress goes to stderr.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-import io
 import json
 import sys
 import threading
@@ -205,7 +203,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return 0
     if args.runs_command == "export":
         records = store.list()
-        text = _export(records, args.format)
+        from efficiency.compare import export_runs
+
+        text = export_runs(records, args.format)
         if args.output:
             Path(args.output).write_text(text, encoding="utf-8")
         else:
@@ -223,29 +223,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(f"run {args.run_id} deleted")
         return 0
     raise AssertionError(args.runs_command)
-
-
-def _export(records: Sequence[Any], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps([dataclasses.asdict(r) for r in records], default=str, indent=2) + "\n"
-    scalar_keys: list[str] = []
-    rows = []
-    for record in records:
-        row = {"run_id": record.id, "name": record.name, "status": record.status, "model": record.model,
-               "dataset": record.dataset, "device": record.device, "created_at": record.created_at}  # fmt: skip
-        for key, value in (record.metrics or {}).items():
-            if isinstance(value, (int, float, str)) or value is None:
-                row[key] = value
-        row["config"] = json.dumps(record.config)
-        for key in row:
-            if key not in scalar_keys:
-                scalar_keys.append(key)
-        rows.append(row)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=scalar_keys)
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -300,6 +277,20 @@ def cmd_techniques(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from efficiency.estimate import calibrate
+
+    result = calibrate(args.model, args.device)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(result)))
+    else:
+        print(
+            f"{result.model} on {result.device}: {result.flops_per_s / 1e9:.1f} GFLOP/s in training, "
+            f"{result.train_flops_per_token / 1e6:.1f} MFLOP per token per step ({result.step_wall_s:.2f} s/step)"
+        )
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -346,6 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
     techniques.add_argument("action", choices=["list"])
     techniques.add_argument("--json", action="store_true")
     techniques.set_defaults(func=cmd_techniques)
+
+    calibration = commands.add_parser(
+        "calibrate", help="Measure this device's training speed once, for the app's cost estimates."
+    )
+    calibration.add_argument("--model", default="minilm")
+    calibration.add_argument("--device", default="auto")
+    calibration.add_argument("--json", action="store_true")
+    calibration.set_defaults(func=cmd_calibrate)
     return parser
 
 

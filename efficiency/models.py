@@ -6,6 +6,7 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import torch
@@ -58,8 +59,13 @@ def tiny_config(num_labels: int, vocab_size: int) -> BertConfig:
     )
 
 
-def load_classifier(name: str, label_names: list[str], seed: int = 0) -> LoadedModel:
-    """Load `name` with a classification head sized for `label_names` (the head is freshly initialised)."""
+def load_classifier(
+    name: str, label_names: list[str], seed: int = 0, options: dict[str, Any] | None = None
+) -> LoadedModel:
+    """Load `name` with a classification head sized for `label_names` (the head is freshly initialised).
+
+    `options` go to from_pretrained (a bitsandbytes quantization_config, say).
+    """
     num_labels = len(label_names)
     id2label = dict(enumerate(label_names))
     label2id = {v: k for k, v in id2label.items()}
@@ -93,6 +99,7 @@ def load_classifier(name: str, label_names: list[str], seed: int = 0) -> LoadedM
             ignore_mismatched_sizes=True,
             trust_remote_code=False,
             local_files_only=local_only,
+            **(options or {}),
         )
     except (OSError, ValueError) as exc:
         raise ModelLoadError(_load_failure_message(name, exc)) from exc

@@ -24,6 +24,7 @@ from efficiency import paths
 from efficiency.config import RunConfig
 from efficiency.errors import ConfigError, EfficiencyError
 from efficiency.measure import Provenance, environment, latency, size
+from efficiency.measure.busy import OtherLoad
 from efficiency.measure.carbon import co2_kg, intensity_g_per_kwh, resolve_country
 from efficiency.measure.energy import EnergyMeter, EnergyReading, NvmlEnergyCounter
 from efficiency.measure.flops import FlopMeter
@@ -235,11 +236,11 @@ def _execute(
     resolved = resolve_defaults(config, dataset.default_max_length)
     store.update_config(run_id, resolved.to_dict())
     if config.model.name == TFIDF:
-        return _execute_tfidf(resolved, dataset, device, timer, stop, say)
+        return _execute_tfidf(resolved, dataset, device, timer, stop, say, run_id)
 
     seed_everything(resolved.seed)
     with timer.phase("load_model"):
-        loaded = load_classifier(resolved.model.name, dataset.label_names, resolved.seed)
+        loaded = load_classifier(resolved.model.name, dataset.label_names, resolved.seed, techniques.load_options())
     model, tokenizer = loaded.model, loaded.tokenizer
     if tokenizer.pad_token_id is None:
         raise ConfigError(f"The tokenizer of '{resolved.model.name}' has no padding token: choose another model.")
@@ -282,14 +283,15 @@ def _execute(
     )
     context.load_run_model = partial(_load_run_model, store, dataset.label_names, resolved.model.name)
 
-    with PeakMemory(device) as memory:
+    with PeakMemory(device) as memory, OtherLoad() as other_load:
         with timer.phase("measure_energy"):
             energy.start()
         try:
             with timer.phase("techniques"):
                 model = techniques.transform_model(model, context)
             _set_dropout(model, resolved.train.dropout)  # a distillation student may come from a reloaded teacher
-            model.to(device)
+            if not getattr(model, "is_quantized", False):  # bitsandbytes placed it at load (device_map)
+                model.to(device)
             total_params, trainable_params = size.parameter_counts(model)
             context.measure = partial(
                 _measure_model, encoded[2], tokenizer.pad_token_id, device, dataset.num_labels, resolved
@@ -340,6 +342,7 @@ def _execute(
     _put_energy(put, reading, resolved)
     put("peak_memory_mb", memory.peak_rss_mb, "measured", RSS_METHOD.format(interval_s=memory.interval_s))
     put("peak_memory_delta_mb", memory.delta_rss_mb, "measured", RSS_METHOD.format(interval_s=memory.interval_s))
+    put("other_cpu_share", other_load.share, "measured", other_load.method)
     if memory.cuda_peak_mb is not None:
         put("cuda_peak_memory_mb", memory.cuda_peak_mb, "measured", CUDA_METHOD)
     put("total_params", total_params, "counted", "sum of parameter sizes")
@@ -379,9 +382,10 @@ def _execute(
 
 
 def _save_model(model: torch.nn.Module, tokenizer: Any, folder: Path) -> str:
-    if hasattr(model, "save_pretrained"):
+    quantized = any("quantized" in type(m).__module__ for m in model.modules())
+    if hasattr(model, "save_pretrained") and not quantized:
         model.save_pretrained(folder)  # a PEFT model left unmerged saves its adapter only
-    else:  # a quantized model is no longer a transformers model
+    else:  # transformers cannot save dynamically quantized Linear layers: pickle the module
         folder.mkdir(parents=True, exist_ok=True)
         torch.save(model, folder / "model.pt")
     tokenizer.save_pretrained(folder)
@@ -576,7 +580,13 @@ def _misclassified(
 
 
 def _execute_tfidf(
-    resolved: RunConfig, dataset: Any, device: torch.device, timer: PhaseTimer, stop: threading.Event, say: StatusFn
+    resolved: RunConfig,
+    dataset: Any,
+    device: torch.device,
+    timer: PhaseTimer,
+    stop: threading.Event,
+    say: StatusFn,
+    run_id: int,
 ) -> tuple[dict[str, Any], dict[str, Any], str | None, str, dict[str, Any]]:
     """The classical baseline, measured the same way (its FLOPs are not counted: no torch operators run)."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
@@ -634,7 +644,10 @@ def _execute_tfidf(
     put("techniques", {})
     metrics["provenance"] = prov
     metrics["_environment"] = {"energy": reading.details}
-    return metrics, {"train": [], "valid": []}, None, "finished", resolved.to_dict()
+    model_path = None
+    if resolved.save_model:
+        model_path = baselines.save(pipeline, dataset.label_names, paths.models_dir() / f"run-{run_id}")
+    return metrics, {"train": [], "valid": []}, model_path, "finished", resolved.to_dict()
 
 
 def stop_on_signals(stop: threading.Event) -> None:

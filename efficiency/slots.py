@@ -33,6 +33,17 @@ def holder(device: str) -> str:
         return ""
 
 
+def is_free(device: str) -> bool:
+    """Whether nobody holds the device's slot now (a probe: takes the lock and releases it at once)."""
+    with open(lock_path(device), "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
 @contextmanager
 def device_slot(
     device: str,

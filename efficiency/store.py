@@ -77,6 +77,8 @@ runs = Table(
     Column("error", Text),
     Column("traceback", Text),
     Column("model_path", String(1000)),
+    Column("estimate", JSON),  # the cost predicted before the run, shown beside what was measured
+    sqlite_autoincrement=True,  # a deleted run's id is never given to a new run (links, logs, kept models)
 )
 
 progress = Table(
@@ -114,7 +116,16 @@ class RunRecord:
     error: str | None = None
     traceback: str | None = None
     model_path: str | None = None
+    estimate: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def techniques(self) -> list[str]:
+        return [t["name"] for t in self.config.get("techniques", [])]
+
+    @property
+    def seed(self) -> int:
+        return int(self.config.get("seed", 0))
 
     def summary(self) -> dict[str, Any]:
         """A flat row for tables and `runs list`."""
@@ -171,7 +182,8 @@ class RunStore:
         )
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
-        metadata.create_all(self.engine)
+        _create_tables(self.engine)
+        _add_missing_columns(self.engine)
         self.host = socket.gethostname()
 
     @property
@@ -189,7 +201,14 @@ class RunStore:
             yield conn
 
     # --- writes ----------------------------------------------------------------------------
-    def create_run(self, config: dict[str, Any], status: str = "queued") -> int:
+    def create_run(
+        self,
+        config: dict[str, Any],
+        status: str = "queued",
+        device: str | None = None,
+        estimate: dict[str, Any] | None = None,
+    ) -> int:
+        """Insert a run; `device` is the resolved device ('cpu', 'cuda:0') the queue orders it on."""
         with self._write() as conn:
             result = conn.execute(
                 insert(runs).values(
@@ -198,10 +217,11 @@ class RunStore:
                     status=status,
                     model=config.get("model", {}).get("name", ""),
                     dataset=config.get("data", {}).get("dataset", ""),
-                    device=config.get("device", ""),
+                    device=device or config.get("device", ""),
                     created_at=time.time(),
                     stop_requested=False,
                     config=config,
+                    estimate=estimate,
                 )
             )
             return int(result.inserted_primary_key[0])
@@ -280,6 +300,16 @@ class RunStore:
         with self._write() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
+    def finish_if_running(self, run_id: int, status: str, error: str) -> bool:
+        """End a run that is still marked running (after its process was killed); False if it ended itself."""
+        with self._write() as conn:
+            result = conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status == "running")
+                .values(status=status, finished_at=time.time(), error=error)
+            )
+            return result.rowcount == 1
+
     def request_stop(self, run_id: int) -> str | None:
         """Ask a run to stop: a queued run is cancelled at once, a running one stops at its next step."""
         with self._write() as conn:
@@ -310,8 +340,12 @@ class RunStore:
                 raise EfficiencyError(
                     f"Run {run_id} is {status}: stop it first (`runs stop {run_id}`), then delete it."
                 )
+            model_path = conn.execute(select(runs.c.model_path).where(runs.c.id == run_id)).scalar()
             conn.execute(delete(progress).where(progress.c.run_id == run_id))
-            return conn.execute(delete(runs).where(runs.c.id == run_id)).rowcount == 1
+            deleted = conn.execute(delete(runs).where(runs.c.id == run_id)).rowcount == 1
+        if deleted and model_path:
+            _remove_kept_model(model_path)
+        return deleted
 
     # --- reads -----------------------------------------------------------------------------
     def get(self, run_id: int) -> RunRecord | None:
@@ -327,6 +361,13 @@ class RunStore:
             query = query.where(runs.c.status == status)
         if limit:
             query = query.limit(limit)
+        with self._read() as conn:
+            return [RunRecord(**row) for row in conn.execute(query).mappings()]
+
+    def active(self) -> list[RunRecord]:
+        """Queued and running runs, oldest first (the queue's order)."""
+        self.reap_stale()
+        query = select(runs).where(runs.c.status.in_(ACTIVE)).order_by(runs.c.id)
         with self._read() as conn:
             return [RunRecord(**row) for row in conn.execute(query).mappings()]
 
@@ -388,6 +429,49 @@ class RunStore:
             if result.rowcount:
                 reaped.append(row.id)
         return reaped
+
+
+def _remove_kept_model(model_path: str) -> None:
+    """Delete a run's kept weights, only inside the lab's own models folder."""
+    import shutil
+    from pathlib import Path
+
+    folder = Path(model_path).resolve()
+    if paths.models_dir().resolve() in folder.parents:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create the tables once, even when several processes open a fresh store at the same moment."""
+    from sqlalchemy import inspect
+
+    if all(inspect(engine).has_table(table.name) for table in metadata.sorted_tables):
+        return  # the usual case: no write lock taken
+    # A deferred transaction that reads and then writes fails at once with "database is locked"
+    # when another process wrote in between (SQLite does not retry a stale snapshot); an
+    # immediate one takes the write lock first and waits its turn under busy_timeout.
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        metadata.create_all(conn)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add columns that a newer version of this table has to a store created by an older one."""
+    from sqlalchemy import inspect
+
+    present = {c["name"] for c in inspect(engine).get_columns("runs")}
+    missing = [column for column in runs.columns if column.name not in present]
+    if not missing:
+        return  # the usual case: no write lock taken when many processes open the store at once
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        present = (
+            {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(runs)")}
+            if engine.dialect.name == "sqlite"
+            else present
+        )
+        for column in missing:
+            if column.name not in present:
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE runs ADD COLUMN {column.name} {kind}")
 
 
 def _process_alive(pid: int | None, started_at: float | None) -> bool:

@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     stop_on_signals(stop)
     try:
         config = RunConfig.from_dict(record.config)
+    except EfficiencyError as exc:
+        store.finish(args.run_id, "failed", error=f"The stored config cannot be used: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         result = run_experiment(config, store=store, run_id=args.run_id, stop=stop)
     except EfficiencyError as exc:
         print(f"error: {exc}", file=sys.stderr)

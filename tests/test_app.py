@@ -1,4 +1,6 @@
-"""The app's pages through Streamlit's AppTest (no browser): they render, start a real run, show it."""
+"""Every page through Streamlit's AppTest (no browser): it renders, and its widgets do what they say."""
+
+from __future__ import annotations
 
 import time
 
@@ -6,62 +8,214 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from efficiency import paths
+from efficiency import paths, scheduler
+from efficiency.estimate import Calibration, save_calibration
 from efficiency.store import RunStore
 from tests.conftest import needs_shared_data
 
 pytestmark = needs_shared_data
+APP = str(paths.REPO_ROOT / "app.py")
 
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    """The app caches its store per server process; each test has its own app-data folder."""
+    """The app caches its store and scheduler per server process; each test has its own app-data folder."""
     st.cache_resource.clear()
     st.cache_data.clear()
+    yield
+    scheduler.close_all()
 
 
-APP = str(paths.REPO_ROOT / "app.py")
+def page(name: str | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if name:
+        at.switch_page(f"pages/{name}.py").run()
+    assert not at.exception, at.exception
+    return at
 
 
-def test_home_renders_the_form_and_no_runs_yet():
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception
+def wait_for_end(run_id: int, timeout_s: float = 180) -> None:
+    store = RunStore()
+    deadline = time.time() + timeout_s
+    while time.time() < deadline and store.get(run_id).status in ("queued", "running"):
+        time.sleep(0.5)
+
+
+def finished_run(techniques=(), seed=42, **metrics) -> int:
+    store = RunStore()
+    config = {"name": "+".join(techniques) or "full", "seed": seed, "model": {"name": "minilm"},
+              "data": {"dataset": "nusax-senti/javanese"}, "train": {"epochs": 3},
+              "techniques": [{"name": t, "params": {}} for t in techniques]}  # fmt: skip
+    run_id = store.create_run(config, device="cpu")
+    defaults = {"accuracy": 0.7, "macro_f1": 0.68, "train_wall_s": 60.0, "energy_kwh": 6e-4, "co2_kg": 3e-4,
+                "train_flops": 5e12, "label_names": ["negative", "neutral", "positive"],
+                "confusion_matrix": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "provenance": {}}  # fmt: skip
+    store.finish(run_id, "finished", metrics={**defaults, **metrics},
+                 curves={"train": [{"step": 1, "epoch": 0.1, "loss": 1.0, "examples_seen": 16, "flops": 1e10,
+                                    "elapsed_s": 1.0}], "valid": []})  # fmt: skip
+    return run_id
+
+
+# --- home ---------------------------------------------------------------------------------------------
+def test_home_explains_the_three_pillars_and_offers_the_demo():
+    at = page()
     assert at.title[0].value == "Efficiency Lab"
-    assert at.selectbox[0].value == "minilm"
-    assert at.selectbox[1].value == "nusax-senti/javanese"
+    text = " ".join(m.value for m in at.markdown)
+    assert "Compute" in text and "Data" in text and "Effort" in text
+    assert at.button[0].label.startswith("▶ Run the one-minute demo") and not at.button[0].disabled
     assert any("No runs yet" in c.value for c in at.caption)
 
 
-def test_train_starts_a_background_run_and_the_page_shows_its_result():
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.selectbox[0].set_value("tiny")
-    at.number_input[0].set_value(1)
-    at.button[0].click().run()  # the form's Train button
+def test_demo_button_queues_the_preset_and_watches_it():
+    at = page()
+    at.button[0].click().run()
     assert not at.exception
-    run_id = int(at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"])
+    run_id = int(at.query_params["run"][0])
     store = RunStore()
-    deadline = time.time() + 180
-    while time.time() < deadline and store.get(run_id).status in ("queued", "running"):
-        time.sleep(1)
     record = store.get(run_id)
-    assert record.status == "finished", record.error
-    assert record.environment["libraries"]["torch"], "the worker process ran it through the runner"
-
-    fresh = AppTest.from_file(APP, default_timeout=60)
-    fresh.query_params["run"] = str(run_id)  # as after a browser refresh: the URL holds the run
-    fresh.run()
-    assert not fresh.exception
-    labels = [m.label for m in fresh.metric]
-    assert "Accuracy" in labels and "Energy" in labels
-    assert any("estimated" in md.value for md in fresh.markdown)
+    assert record.config["techniques"] == [{"name": "lora", "params": {}}]
+    assert record.config["save_model"] is True and record.device == "cpu"
+    assert record.config["train"]["time_limit_s"] == 15 * 60  # the teacher's default limit applies
+    store.request_stop(run_id)  # a MiniLM run is too long for this test: stop it wherever it got
+    wait_for_end(run_id, 120)
+    assert store.get(run_id).status == "stopped"
 
 
 def test_failed_run_shows_its_message_not_a_traceback():
     store = RunStore()
     run_id = store.create_run({"name": "broken", "model": {"name": "tiny"}, "data": {"dataset": "x"}})
-    store.finish(run_id, "failed", error="Unknown dataset 'x'. Known: ...")
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["run"] = str(run_id)
-    at.run()
-    assert not at.exception
+    store.finish(run_id, "failed", error="Unknown dataset 'x'. Known: ...", traceback="Traceback ...")
+    at = page(run=str(run_id))
     assert "Unknown dataset 'x'" in at.error[0].value
+    assert all("Traceback" not in e.value for e in at.error)
+
+
+def test_a_queued_run_shows_its_position_and_can_be_cancelled():
+    store = RunStore()
+    first = store.create_run({"name": "a"}, device="cpu")
+    store.mark_waiting(first)  # as if a CLI process waited for the device: the scheduler leaves it alone
+    second = store.create_run({"name": "b"}, device="cpu")
+    at = page(run=str(second))
+    assert any("position 2" in i.value for i in at.info)
+    at.button(key=f"cancel-{second}").click().run()
+    assert store.get(second).status == "stopped"
+    store.request_stop(first)
+
+
+# --- experiment -------------------------------------------------------------------------------------------
+def test_experiment_trains_a_tiny_model_in_the_background_and_shows_the_result_card():
+    at = page("experiment")
+    at.selectbox(key="exp.model").set_value("tiny").run()
+    at.number_input(key="exp.train.epochs").set_value(1).run()
+    at.text_input(key="exp.name").input("tiny from the page").run()
+    at.button(key="exp.train-button").click().run()
+    assert not at.exception
+    run_id = int(at.query_params["run"][0])
+    wait_for_end(run_id)
+    record = RunStore().get(run_id)
+    assert record.status == "finished", record.error
+    assert record.name == "tiny from the page" and record.config["train"]["epochs"] == 1
+    assert record.environment["libraries"]["torch"], "a worker process ran it through the runner"
+
+    fresh = page("experiment", run=str(run_id))  # as after a browser refresh: the URL holds the run
+    labels = [m.label for m in fresh.metric]
+    assert "Accuracy" in labels and "Energy" in labels
+    assert any("estimated" in md.value for md in fresh.markdown)
+
+
+def test_switching_a_technique_on_shows_its_settings_and_a_bad_combination_is_refused():
+    at = page("experiment")
+    at.toggle(key="exp.on.amp").set_value(True).run()
+    at.selectbox(key="exp.t.amp.dtype").set_value("fp16").run()
+    assert not at.exception
+    assert any("fp16" in e.value and "CPU" in e.value for e in at.error)
+    assert at.button(key="exp.train-button").disabled
+    at.selectbox(key="exp.t.amp.dtype").set_value("bf16").run()
+    at.checkbox(key="exp.t.amp.allow_emulated").check().run()
+    assert not at.error and not at.button(key="exp.train-button").disabled
+
+
+def test_preview_and_estimate_from_the_calibration():
+    save_calibration(Calibration("minilm", "cpu", __import__("socket").gethostname(), train_flops_per_token=1.2e8,
+                                 flops_per_s=7.5e10, step_wall_s=1.6, measured_at=time.time(), torch_threads=2))  # fmt: skip
+    at = page("experiment")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["train examples"] == "500" and metrics["test examples"] == "400"
+    flops = float(metrics["Training FLOPs"])
+    at.radio(key="exp.peft").set_value("lora").run()
+    with_lora = float({m.label: m.value for m in at.metric}["Training FLOPs"])
+    assert with_lora == pytest.approx(flops * 2 / 3, rel=0.05)  # no weight gradients under LoRA
+    assert any("estimated" in md.value for md in at.markdown)
+
+
+def test_a_hub_id_offline_gets_a_message_not_a_traceback():
+    at = page("experiment")
+    at.selectbox(key="exp.model").set_value("other").run()
+    at.text_input(key="exp.model.other").input("someorg/some-model").run()
+    assert not at.exception
+    assert any("not available offline" in c.value for c in at.caption)
+
+
+def test_change_a_setting_and_run_again_starts_from_that_run():
+    run_id = finished_run(("lora",))
+    at = page("experiment", **{"from": str(run_id)})
+    assert at.radio(key="exp.peft").value == "lora"
+
+
+# --- compare, methods, presentation --------------------------------------------------------------------------
+def test_compare_draws_the_frontier_and_a_versus_b():
+    full = [finished_run(seed=seed, accuracy=acc) for seed, acc in ((42, 0.70), (43, 0.72))]
+    lora = finished_run(("lora",), accuracy=0.69, train_wall_s=20.0, co2_kg=1e-4)
+    finished_run(("probe",), accuracy=0.55, train_wall_s=30.0)
+    at = page("compare", b=str(lora))
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2  # the frontier and the re-pricing (the loss curves need a choice of rows)
+    sentence = " ".join(m.value for m in at.markdown)
+    assert "3.0x faster" in sentence
+    assert "-2.0 accuracy points" in sentence
+    boxes = {box.label: box.value for box in at.selectbox}
+    assert boxes["A (reference)"] == full[0] and boxes["B"] == lora
+
+
+def test_compare_deletes_only_after_confirmation():
+    run_id = finished_run()
+    at = page("compare")
+    assert at.button[-1].disabled  # nothing selected: nothing to delete
+    assert RunStore().get(run_id) is not None
+
+
+def test_compare_with_no_runs_says_how_to_start():
+    at = page("compare")
+    assert any("No runs yet" in i.value for i in at.info)
+
+
+def test_methods_page_names_its_limits_and_sources():
+    at = page("methods")
+    text = " ".join(m.value for m in at.markdown)
+    assert "restatement of wall time" in text and "NVML" in text and "Ouyang" in text
+    assert len(at.dataframe) >= 4
+
+
+def test_presentation_mode_enlarges_the_page():
+    at = page()
+    at.toggle(key="presentation").set_value(True).run()
+    assert not at.exception
+    assert any("font-size: 22px" in h.proto.body for h in at.get("html"))
+
+
+def test_measuring_the_machine_stores_a_calibration_the_page_then_uses():
+    from efficiency.estimate import load_calibration
+
+    at = page("experiment")
+    at.selectbox(key="exp.model").set_value("tiny").run()
+    at.button(key="exp.calibrate").click().run()
+    assert not at.exception
+    deadline = time.time() + 120
+    while load_calibration("tiny", "cpu") is None and time.time() < deadline:
+        time.sleep(1)
+    assert load_calibration("tiny", "cpu") is not None, "the background calibration did not finish"
+    at.run()
+    assert "Training FLOPs" in {m.label for m in at.metric}

@@ -1,22 +1,19 @@
 """The app in a real browser: headless Debian Chromium driven by Playwright.
 
-Starts the Streamlit server on a free port, trains a tiny model from the page, reloads the page
-mid-run and sees it re-attach (the run id lives in the URL), and sees the result card.
+One story, as a class would live it: a student trains a tiny model from the Experiment page and
+reloads mid-run (the page re-attaches: the run id lives in the URL); a second student, in another
+browser context, queues a run and sees its position; the first stops their run (what was measured
+is kept); the second run then trains and finishes; Compare shows its point on the chart.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from efficiency import paths
+from efficiency.appserver import serving
 from tests.conftest import needs_shared_data
 
 CHROMIUM = "/usr/bin/chromium"
@@ -26,79 +23,77 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make test installs it)"),
 ]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+TINY = "Tiny BERT: 2 layers, random init (seconds; for a quick look)"
 
 
 @pytest.fixture
 def server():
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=paths.REPO_ROOT,
-        env=os.environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    with serving() as url:
+        yield url
 
 
 @pytest.fixture
-def page():
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield page
+        yield browser
         browser.close()
 
 
 def choose(page, label: str, option: str) -> None:
     page.get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option).click()
+    page.get_by_role("option", name=option, exact=True).click()
 
 
-def test_train_reload_and_see_the_result(server, page, tmp_path):
-    page.goto(server)
-    page.get_by_text("Efficiency Lab").first.wait_for(timeout=60_000)
-    choose(page, "Model", "Tiny BERT (2 layers, random init: seconds, for a quick look)")
-    page.get_by_role("spinbutton", name="Epochs").fill("2")
-    page.get_by_role("button", name="Train").click()
-    page.wait_for_url("**/?run=*", timeout=30_000)
-    run_url = page.url
-    page.get_by_text("step ").first.wait_for(timeout=90_000)  # the live progress bar
-    page.reload()
-    assert page.url == run_url
-    page.get_by_text(re.compile(r"^Run \d+: tiny on nusax-senti/javanese")).wait_for(timeout=60_000)
-    page.get_by_text("Accuracy", exact=True).first.wait_for(timeout=300_000)  # re-attached and finished
-    page.get_by_text("estimated", exact=True).first.wait_for()
-    page.screenshot(path=str(tmp_path / "home-result.png"), full_page=True)
+def queue_tiny_run(page, url: str, name: str, epochs: int) -> str:
+    """Build a tiny-model experiment on the Experiment page and press Train; returns the run id."""
+    page.goto(f"{url}/experiment")
+    page.get_by_role("heading", name="Experiment", exact=True).wait_for(timeout=60_000)
+    choose(page, "Model", TINY)
+    page.get_by_text("Advanced: training, data and measurement settings").click()
+    epochs_box = page.get_by_role("spinbutton", name="epochs", exact=True)
+    epochs_box.fill(str(epochs))
+    epochs_box.press("Enter")
+    name_box = page.get_by_role("textbox", name="Name")
+    name_box.fill(name)
+    name_box.press("Enter")
+    train = page.get_by_role("button", name="Train", exact=True)
+    page.wait_for_timeout(1500)  # let the last widget's rerun settle before the click
+    train.click()
+    page.wait_for_url(re.compile(r".*[?&]run=\d+"), timeout=60_000)
+    return re.search(r"run=(\d+)", page.url).group(1)
+
+
+@pytest.mark.timeout(600)
+def test_train_reload_queue_stop_and_compare(server, browser, tmp_path):
+    first = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    second = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+
+    run_one = queue_tiny_run(first, server, "browser run one", epochs=40)
+    first.get_by_text(re.compile(r"step \d+ of \d+")).first.wait_for(timeout=180_000)  # live progress
+    run_url = first.url
+    first.reload()
+    assert first.url == run_url
+    first.get_by_text(f"Run {run_one}: browser run one").wait_for(timeout=60_000)
+    first.get_by_text(re.compile(r"step \d+ of \d+")).first.wait_for(timeout=60_000)  # re-attached, still live
+
+    run_two = queue_tiny_run(second, server, "browser run two", epochs=1)
+    second.get_by_text(re.compile(r"Queued: position 1 for cpu")).wait_for(timeout=60_000)
+    second.screenshot(path=str(tmp_path / "queued.png"), full_page=True)
+
+    first.get_by_role("button", name="Stop", exact=True).first.click()  # a rerun may briefly draw it twice
+    first.get_by_text(re.compile(r"Stopped at step \d+")).wait_for(timeout=120_000)
+    first.get_by_text("Accuracy", exact=True).first.wait_for()  # what was measured is kept
+    first.screenshot(path=str(tmp_path / "stopped.png"), full_page=True)
+
+    second.get_by_text(f"Run {run_two}: browser run two").wait_for(timeout=60_000)
+    second.get_by_text("Accuracy", exact=True).first.wait_for(timeout=300_000)  # it ran after the stop
+    second.get_by_text("estimated", exact=True).first.wait_for()
+
+    first.goto(f"{server}/compare?dataset=nusax-senti/javanese&b={run_two}")
+    chart = first.locator(".js-plotly-plot").first
+    chart.wait_for(timeout=60_000)
+    chart.get_by_text("full fine-tuning").first.wait_for(timeout=30_000)  # the new point, labelled
+    first.screenshot(path=str(tmp_path / "compare.png"), full_page=True)

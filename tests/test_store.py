@@ -1,4 +1,3 @@
-import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -80,26 +79,46 @@ def test_other_hosts_are_judged_by_heartbeat(store):
     assert store.get(fresh).status == "running"
 
 
-def _hammer(url: str, run_id: int, n: int) -> None:
-    store = RunStore(url)
-    for i in range(n):
-        store.heartbeat(run_id, {"step": i, "pid": os.getpid()})
+# Plain subprocesses, not multiprocessing: a spawned child re-imports the parent's __main__,
+# which after an AppTest is app.py (it would open the default store and start a scheduler).
+_HAMMER = """
+import os, sys
+from efficiency.store import RunStore
+store = RunStore(sys.argv[1])
+for i in range(int(sys.argv[3])):
+    store.heartbeat(int(sys.argv[2]), {"step": i, "pid": os.getpid()})
+"""
+
+
+def _hammers(url: str, run_id: int, n: int, count: int = 3) -> list[subprocess.Popen]:
+    command = [sys.executable, "-c", _HAMMER, url, str(run_id), str(n)]
+    return [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(count)]
 
 
 def test_concurrent_writers_do_not_fail(store):
     run_id = store.create_run(RunConfig().to_dict())
     store.claim(run_id, "cpu")
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_hammer, args=(store.url, run_id, 40)) for _ in range(3)]
-    for p in procs:
-        p.start()
+    procs = _hammers(store.url, run_id, 40)
     for _i in range(20):
         store.list()
         store.get(run_id)
     for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+        _out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
     assert len(store.progress_of(run_id)) == 120
+
+
+def test_processes_opening_a_fresh_store_at_once_do_not_fail(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    opener = "import sys; from efficiency.store import RunStore; RunStore(sys.argv[1]).list()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", opener, url], stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    for p in procs:
+        _out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    assert RunStore(url).list() == []
 
 
 def test_an_active_run_cannot_be_deleted(store):
@@ -122,3 +141,39 @@ def test_a_waiter_that_died_is_reaped_and_a_plain_queued_row_is_not(store):
     child.wait()
     assert store.get(waiting).status == "interrupted"
     assert store.get(untouched).status == "queued", "inserted by a page, waiting for a worker"
+
+
+def test_a_store_from_an_older_version_gains_the_new_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:  # the runs table as the first version created it, without 'estimate'
+        conn.execute(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL, note TEXT NOT NULL, "
+            "status VARCHAR(16) NOT NULL, model VARCHAR(300) NOT NULL, dataset VARCHAR(300) NOT NULL, "
+            "device VARCHAR(32) NOT NULL, created_at FLOAT NOT NULL, started_at FLOAT, finished_at FLOAT, "
+            "heartbeat_at FLOAT, host VARCHAR(255), pid INTEGER, pid_started_at FLOAT, stop_requested BOOLEAN NOT NULL, "
+            "config JSON NOT NULL, metrics JSON, curves JSON, environment JSON, progress JSON, error TEXT, "
+            "traceback TEXT, model_path VARCHAR(1000))"
+        )
+        conn.execute(
+            "INSERT INTO runs (name, note, status, model, dataset, device, created_at, stop_requested, config) "
+            "VALUES ('old', '', 'finished', 'tiny', 'd', 'cpu', 0, 0, '{}')"
+        )
+    store = RunStore(f"sqlite:///{path}")
+    assert store.get(1).name == "old" and store.get(1).estimate is None
+    run_id = store.create_run({"name": "new"}, device="cpu", estimate={"train_flops": 1.0})
+    assert store.get(run_id).estimate == {"train_flops": 1.0}
+
+
+def test_deleting_a_run_removes_its_kept_model_and_its_id_is_never_reused(store):
+    from efficiency import paths
+
+    first = store.create_run({"name": "a"})
+    folder = paths.models_dir() / f"run-{first}"
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"weights")
+    store.finish(first, "finished", model_path=str(folder))
+    assert store.delete(first)
+    assert not folder.exists()
+    assert store.create_run({"name": "b"}) == first + 1

@@ -253,6 +253,7 @@ def test_autocast_uses_the_configured_dtype():
         ([("distill", {}), ("lora", {})], "switch off lora"),
         ([("distill", {}), ("bitfit", {})], "switch off bitfit"),
         ([("quant", {}), ("amp", {"allow_emulated": True})], "do not mix"),
+        ([("lora", {}), ("quant", {"method": "bnb-4bit"})], "needs a CUDA GPU"),
     ],
 )
 def test_impossible_combinations_are_refused_with_what_to_change(specs, phrase):
@@ -260,6 +261,26 @@ def test_impossible_combinations_are_refused_with_what_to_change(specs, phrase):
     config.techniques = [TechniqueSpec(n, p) for n, p in specs]
     with pytest.raises(ConfigError, match=phrase):
         run_experiment(config)
+
+
+def test_qlora_checks_on_a_gpu_machine_name_what_is_missing():
+    import types
+
+    from efficiency.techniques import build
+
+    cuda = types.SimpleNamespace(type="cuda")
+    config = tiny_config()
+    config.model.name = "minilm"
+    config.techniques = [TechniqueSpec("quant", {"method": "bnb-4bit"})]
+    quant = build(config).items[0]
+    with pytest.raises(ConfigError, match=r"bitsandbytes|add an adapter"):
+        quant.check(config, cuda)  # without bitsandbytes installed, or without an adapter: a message, not a crash
+    config.techniques.insert(0, TechniqueSpec("lora"))
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match="pip install bitsandbytes"):
+            quant.check(config, cuda)
 
 
 def test_amp_without_native_bf16_is_refused_unless_allowed():

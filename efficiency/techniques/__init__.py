@@ -122,6 +122,13 @@ class Pipeline:
             return torch.amp.GradScaler(device.type)
         return None
 
+    def load_options(self) -> dict[str, Any]:
+        """Extra from_pretrained arguments (bitsandbytes quantization of the base model)."""
+        options: dict[str, Any] = {}
+        for technique in self._with("load_options"):
+            options.update(technique.load_options())
+        return options
+
     def keep_last_epoch(self) -> bool:
         """Whether the last epoch, not the best on validation, must be kept (a schedule that ends at its target)."""
         return any(getattr(t, "keep_last_epoch", False) for t in self.items)

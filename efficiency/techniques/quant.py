@@ -1,8 +1,13 @@
-"""Post-training quantization: int8 weights for the Linear layers, for cheaper CPU inference.
+"""Quantization: int8 weights for the Linear layers after training (CPU), or a 8/4-bit base on CUDA.
 
-We use torch.ao's `quantize_dynamic`, which ships with the pinned torch and works eagerly on the CPU.
-It is deprecated in favour of torchao, but torchao's CPU int8 path gets its speed through
+`dynamic-int8`: torch.ao's `quantize_dynamic`, which ships with the pinned torch and works eagerly on the
+CPU. It is deprecated in favour of torchao, but torchao's CPU int8 path gets its speed through
 torch.compile, whose compile time dwarfs a classroom-sized job; revisit when torch.ao goes.
+
+`bnb-8bit` / `bnb-4bit`: on CUDA with bitsandbytes installed, the pretrained model is loaded with 8-bit
+(LLM.int8) or 4-bit NF4 weights and stays frozen; with `lora` this is QLoRA (Dettmers et al., 2023).
+Quantized weights cannot be trained themselves, so these need an adapter. Not exercised on this
+project's CPU machines: the checks that refuse it elsewhere are tested, the CUDA path only by hand.
 """
 
 from __future__ import annotations
@@ -17,11 +22,19 @@ import torch
 from efficiency.errors import ConfigError
 from efficiency.techniques.base import Technique, TechniqueContext, option
 
+BNB_METHODS = ("bnb-8bit", "bnb-4bit")
+ADAPTERS = ("lora", "ia3", "prefix")
+
 
 @dataclass
 class QuantConfig:
-    method: str = option("dynamic-int8", "dynamic-int8: int8 Linear weights, activations quantized on the fly (CPU).",
-                         ("dynamic-int8",))  # fmt: skip
+    method: str = option(
+        "dynamic-int8",
+        "dynamic-int8: after training, int8 Linear weights with activations quantized on the fly (CPU). "
+        "bnb-8bit / bnb-4bit: load the pretrained weights in 8 or 4 bits on CUDA (bitsandbytes) and train an "
+        "adapter on top: with lora, QLoRA.",
+        ("dynamic-int8", *BNB_METHODS),
+    )
 
 
 class Quant(Technique):
@@ -41,15 +54,57 @@ class Quant(Technique):
     priority: ClassVar[int] = 2  # last: after merging adapters and pruning
 
     def check(self, run: Any, device: torch.device) -> None:
-        if any(t.name == "amp" for t in run.techniques):
+        if any(t.name == "amp" for t in run.techniques) and self.config.method == "dynamic-int8":
             raise ConfigError("int8 quantization and amp's 16-bit autocast do not mix: switch one of them off.")
-        if device.type != "cpu":
+        if self.config.method in BNB_METHODS:
+            self._check_bnb(run, device)
+        elif device.type != "cpu":
             raise ConfigError(
-                "quant:dynamic-int8 runs on the CPU: use --device cpu for this run (8- and 4-bit GPU loading "
-                "through bitsandbytes is not in the lab yet)."
+                "quant:method=dynamic-int8 runs on the CPU: use --device cpu for this run, or on a GPU "
+                "quant:method=bnb-4bit with lora (QLoRA)."
             )
 
+    def _check_bnb(self, run: Any, device: torch.device) -> None:
+        import importlib.util
+
+        if device.type != "cuda":
+            raise ConfigError(
+                f"quant:method={self.config.method} loads weights through bitsandbytes, which needs a CUDA GPU: "
+                "on this machine use quant:method=dynamic-int8 (after training, CPU)."
+            )
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise ConfigError(f"quant:method={self.config.method} needs bitsandbytes: pip install bitsandbytes.")
+        if not any(t.name in ADAPTERS for t in run.techniques):
+            raise ConfigError(
+                f"quant:method={self.config.method} freezes 8/4-bit weights, which cannot be trained: add an "
+                "adapter (--technique lora gives QLoRA)."
+            )
+        if run.model.name == "tiny":
+            raise ConfigError(
+                "The tiny model is built at random, not loaded: bitsandbytes quantizes pretrained weights."
+            )
+
+    def load_options(self) -> dict[str, Any]:
+        """Keyword arguments for from_pretrained: the bitsandbytes quantization of the base model."""
+        if self.config.method not in BNB_METHODS:
+            return {}
+        from transformers import BitsAndBytesConfig
+
+        if self.config.method == "bnb-4bit":
+            quantization = BitsAndBytesConfig(
+                load_in_4bit=True,
+                bnb_4bit_quant_type="nf4",
+                bnb_4bit_use_double_quant=True,
+                bnb_4bit_compute_dtype=torch.bfloat16,
+            )
+        else:
+            quantization = BitsAndBytesConfig(load_in_8bit=True)
+        self.stats.update(bits=4 if self.config.method == "bnb-4bit" else 8, loaded_quantized=True)
+        return {"quantization_config": quantization, "device_map": {"": torch.cuda.current_device()}}
+
     def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        if self.config.method in BNB_METHODS:
+            return model  # quantized at load time
         before = ctx.measure(model) if ctx.measure else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the deprecation notice for torch.ao; see the module docstring

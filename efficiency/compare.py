@@ -1,0 +1,282 @@
+"""Runs side by side: a flat table, seeds grouped, the Pareto frontier, A versus B, re-pricing, export.
+
+The Compare page draws what this module computes; it holds no Streamlit and is tested alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from efficiency.measure.carbon import co2_kg, intensity_g_per_kwh
+from efficiency.store import RunRecord
+
+QUALITY = {"accuracy": "Accuracy", "macro_f1": "Macro-F1"}
+# key -> (axis label, whether it is an estimate on machines without an energy counter)
+COSTS: dict[str, str] = {
+    "train_wall_s": "Training time (s)",
+    "train_flops": "Training FLOPs",
+    "energy_kwh": "Energy (kWh)",
+    "co2_kg": "CO₂eq (kg)",
+    "peak_memory_mb": "Peak memory (MiB)",
+    "trainable_params": "Trainable parameters",
+    "model_size_mb": "Model size (MiB)",
+    "latency_ms_b1": "Latency, batch 1 (ms/example)",
+}
+NOT_COMPARED = ("seed", "name", "note", "save_model", "version", "measure")  # repeats of one experiment may differ
+NOT_COMPARED_NESTED = {"train": ("time_limit_s",), "data": ("data_dir",)}  # in these too: they change no result
+
+
+def technique_label(config: dict[str, Any]) -> str:
+    """'lora(r=4) + quant', or 'full fine-tuning' (or the baseline's name) when no technique is on."""
+    techniques = config.get("techniques", [])
+    if not techniques:
+        return "TF-IDF baseline" if config.get("model", {}).get("name") == "tfidf-logreg" else "full fine-tuning"
+    parts = []
+    for spec in techniques:
+        params = ",".join(f"{k}={_short(v)}" for k, v in sorted(spec.get("params", {}).items()))
+        parts.append(f"{spec['name']}({params})" if params else spec["name"])
+    return " + ".join(parts)
+
+
+def _short(value: Any) -> str:
+    return "+".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def signature(config: dict[str, Any]) -> str:
+    """What makes two runs repeats of one experiment: the whole config but the seed, name and note."""
+    kept = {k: v for k, v in config.items() if k not in NOT_COMPARED}
+    for section, names in NOT_COMPARED_NESTED.items():
+        if isinstance(kept.get(section), dict):
+            kept[section] = {k: v for k, v in kept[section].items() if k not in names}
+    return json.dumps(kept, sort_keys=True, default=str)
+
+
+def repriced(metrics: dict[str, Any], country: str | None) -> dict[str, Any]:
+    """The metrics with CO2 priced under `country` (None: as the run priced it), so runs compare fairly."""
+    if country is None or metrics.get("energy_kwh") is None:
+        return metrics
+    return {**metrics, "co2_kg": co2_kg(metrics["energy_kwh"], country), "country": country}
+
+
+def run_frame(records: Sequence[RunRecord], country: str | None = None) -> pd.DataFrame:
+    """One row per run: identity, techniques, quality, every cost, and the experiment signature."""
+    rows = []
+    for r in records:
+        metrics = repriced(r.metrics or {}, country)
+        rows.append(
+            {
+                "run_id": r.id,
+                "name": r.name,
+                "status": r.status,
+                "model": r.model,
+                "dataset": r.dataset,
+                "techniques": technique_label(r.config),
+                "technique_names": ", ".join(r.techniques) or "none",
+                "seed": r.seed,
+                "epochs": r.config.get("train", {}).get("epochs"),
+                "device": r.device,
+                "created_at": pd.to_datetime(r.created_at, unit="s"),
+                **{k: metrics.get(k) for k in QUALITY},
+                **{k: metrics.get(k) for k in COSTS},
+                "energy_kind": metrics.get("energy_kind"),
+                "other_cpu_share": metrics.get("other_cpu_share"),
+                "country": metrics.get("country"),
+                "signature": signature(r.config),
+                "kept_model": bool(r.model_path),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["run_id", "name", "status", "model", "dataset", "techniques", "signature"])
+    return frame
+
+
+@dataclass
+class Group:
+    """One experiment: the runs that differ only in their seed."""
+
+    label: str
+    run_ids: list[int]
+    seeds: list[int]
+    mean: dict[str, float | None]
+    sd: dict[str, float | None]
+    config: dict[str, Any]
+
+    @property
+    def n(self) -> int:
+        return len(self.run_ids)
+
+
+def group_seeds(records: Sequence[RunRecord], country: str | None = None) -> list[Group]:
+    """Group finished runs by experiment; the mean and sample sd over seeds of every figure.
+
+    With `country`, CO2 is re-priced from each run's energy under that country's grid.
+    """
+    buckets: dict[str, list[RunRecord]] = {}
+    for r in records:
+        if r.status == "finished" and r.metrics:
+            buckets.setdefault(signature(r.config), []).append(r)
+    groups = []
+    for members in buckets.values():
+        members.sort(key=lambda r: r.id)
+        mean, sd = {}, {}
+        priced = [repriced(r.metrics, country) for r in members]
+        for key in [*QUALITY, *COSTS]:
+            values = [float(m[key]) for m in priced if m.get(key) is not None]
+            mean[key] = statistics.fmean(values) if values else None
+            sd[key] = statistics.stdev(values) if len(values) > 1 else None
+        groups.append(
+            Group(
+                label=technique_label(members[0].config),
+                run_ids=[r.id for r in members],
+                seeds=[r.seed for r in members],
+                mean=mean,
+                sd=sd,
+                config=members[0].config,
+            )
+        )
+    return sorted(groups, key=lambda g: g.run_ids[0])
+
+
+def pareto_mask(costs: Sequence[float], qualities: Sequence[float]) -> list[bool]:
+    """True for points no other point beats: at most the cost and at least the quality, better in one."""
+    points = list(zip(costs, qualities, strict=True))
+    return [
+        not any((c2 <= c and q2 >= q) and (c2 < c or q2 > q) for j, (c2, q2) in enumerate(points) if j != i)
+        for i, (c, q) in enumerate(points)
+    ]
+
+
+def baseline_of(group: Group, groups: Sequence[Group]) -> Group | None:
+    """Full fine-tuning of the same model on the same dataset (the reference of every other run)."""
+    model = group.config.get("model", {}).get("name")
+    dataset = group.config.get("data", {}).get("dataset")
+    for candidate in groups:
+        cfg = candidate.config
+        if (
+            not cfg.get("techniques")
+            and cfg.get("model", {}).get("name") == model
+            and cfg.get("data", {}).get("dataset") == dataset
+        ):
+            return candidate
+    return None
+
+
+def config_diff(base: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """Human-readable differences of `other` from `base` ('train.epochs: 3 → 2', '+ lora(r=4)')."""
+    lines = []
+    flat_base, flat_other = _flatten(base), _flatten(other)
+    for key in sorted(set(flat_base) | set(flat_other)):
+        section, _, name = key.partition(".")
+        if section in (*NOT_COMPARED, "techniques") or name in NOT_COMPARED_NESTED.get(section, ()):
+            continue
+        if flat_base.get(key) != flat_other.get(key):
+            lines.append(f"{key}: {flat_base.get(key)} → {flat_other.get(key)}")
+    before = {technique_label({"techniques": [t]}) for t in base.get("techniques", [])}
+    after = {technique_label({"techniques": [t]}) for t in other.get("techniques", [])}
+    lines += [f"+ {t}" for t in sorted(after - before)] + [f"− {t}" for t in sorted(before - after)]
+    return lines
+
+
+def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def versus(a: Group, b: Group, quality: str = "accuracy") -> dict[str, Any]:
+    """What B cost and bought against A: time and energy factors, quality points, CO2 saved, and noise."""
+    out: dict[str, Any] = {"a": a.label, "b": b.label, "quality": quality}
+    for key in ("train_wall_s", "train_flops", "energy_kwh"):
+        ta, tb = a.mean.get(key), b.mean.get(key)
+        out[f"{key}_factor"] = ta / tb if ta and tb else None  # > 1: B is cheaper by that factor
+    qa, qb = a.mean.get(quality), b.mean.get(quality)
+    out["quality_points"] = (qb - qa) * 100 if qa is not None and qb is not None else None
+    ca, cb = a.mean.get("co2_kg"), b.mean.get("co2_kg")
+    out["co2_saved_g"] = (ca - cb) * 1000 if ca is not None and cb is not None else None
+    # Within noise: the difference is smaller than the seeds' combined spread (one sd each, added in quadrature).
+    sa, sb = a.sd.get(quality), b.sd.get(quality)
+    if sa is None and sb is None:
+        out["noise_points"], out["within_noise"] = None, None
+    else:
+        noise = math.hypot(sa or 0.0, sb or 0.0) * 100
+        out["noise_points"] = noise
+        out["within_noise"] = out["quality_points"] is not None and abs(out["quality_points"]) <= noise
+    return out
+
+
+def versus_sentence(result: dict[str, Any]) -> str:
+    """'3.1x faster, -0.8 accuracy points (within noise), 12 g CO2 saved'."""
+    parts = []
+    factor = result.get("train_wall_s_factor")
+    if factor:
+        parts.append(f"{factor:.1f}x faster" if factor >= 1 else f"{1 / factor:.1f}x slower")
+    points = result.get("quality_points")
+    if points is not None:
+        name = QUALITY[result["quality"]].lower()
+        noise = result.get("within_noise")
+        suffix = " (within noise)" if noise else "" if noise is False else " (one seed each: noise unknown)"
+        parts.append(f"{points:+.1f} {name} points{suffix}")
+    saved = result.get("co2_saved_g")
+    if saved is not None:
+        parts.append(f"{saved:.2g} g CO₂eq saved" if saved >= 0 else f"{-saved:.2g} g CO₂eq more")
+    return ", ".join(parts)
+
+
+def reprice(energy_kwh: float, countries: Sequence[str]) -> pd.DataFrame:
+    """The same energy under other grids: CO2 per country, from CodeCarbon's carbon-intensity data."""
+    rows = []
+    for code in countries:
+        intensity, source = intensity_g_per_kwh(code)
+        rows.append(
+            {
+                "country": code,
+                "g_per_kwh": intensity,
+                "co2_g": co2_kg(energy_kwh, code) * 1000,
+                "source": source,
+            }
+        )
+    return pd.DataFrame(rows).sort_values("co2_g")
+
+
+def export_runs(records: Sequence[RunRecord], fmt: str) -> str:
+    """Every run as JSON (everything stored), or as CSV (identity, scalar metrics and the config as JSON)."""
+    if fmt == "json":
+        return json.dumps([dataclasses.asdict(r) for r in records], default=str, indent=2) + "\n"
+    keys: list[str] = []
+    rows = []
+    for record in records:
+        row = {
+            "run_id": record.id,
+            "name": record.name,
+            "status": record.status,
+            "model": record.model,
+            "dataset": record.dataset,
+            "device": record.device,
+            "created_at": record.created_at,
+        }
+        for key, value in (record.metrics or {}).items():
+            if isinstance(value, (int, float, str)) or value is None:
+                row[key] = value
+        row["config"] = json.dumps(record.config)
+        keys += [k for k in row if k not in keys]
+        rows.append(row)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()

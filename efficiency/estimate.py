@@ -1,0 +1,280 @@
+"""A run's cost predicted before it runs: FLOPs, time, energy and CO2, labelled as estimates.
+
+The prediction rests on two measurements, never on a guess:
+- a calibration of this machine, measured once per (host, device, model) by
+  `python -m efficiency calibrate` (it waits for the device to be free, like a run): the FLOPs of one
+  full training step on a probe batch, counted with torch.utils.flop_counter, and the step's wall
+  time, so FLOPs per token and FLOPs per second on this device;
+- the token counts of the chosen dataset after truncation (the page tokenizes it for its preview).
+
+Techniques change the work in ways a rule of thumb captures (fewer examples, fewer layers, no
+weight gradients for a frozen base: backward is about twice the forward, half of it for weight
+gradients); the rules are listed in `WORK_RULES` and shown with the estimate. After the run, the
+page puts the prediction beside the measurement, so how good the rules are is itself on display.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from efficiency import paths
+from efficiency.config import RunConfig
+from efficiency.measure.carbon import intensity_g_per_kwh
+
+PROBE_BATCH = 16
+PROBE_LENGTH = 64
+TIMED_STEPS = 3
+METHOD = (
+    "calibration: FLOPs of one training step on a {batch}x{length} probe batch counted with "
+    "torch.utils.flop_counter, and its median wall time over {steps} steps on {device} ({when}); "
+    "scaled by the dataset's token counts and the techniques' rules of thumb"
+)
+WORK_RULES = {
+    "full fine-tuning": "forward + backward = 3 x forward (backward: gradients of activations and of weights)",
+    "lora / ia3 / prefix / bitfit": "frozen base: no weight gradients, so about 2 x forward",
+    "probe": "frozen encoder: forward only (the head's cost is negligible)",
+    "freeze": "backward only through the top k layers",
+    "filter random / hardest": "the kept share of the examples (hardest adds its scoring passes)",
+    "filter length / dedup / multistage": "not predicted: depends on the data; counted as all examples",
+    "prune layers / distill": "the kept share of the layers (distill also trains its teacher first)",
+    "prune heads": "attention is about a third of a layer's FLOPs at these lengths",
+    "prune magnitude / quant / amp": "same FLOPs: zeros in dense matrices still cost, and precision changes the "
+    "time per FLOP, not the FLOPs",
+}
+
+
+@dataclass
+class Calibration:
+    model: str
+    device: str
+    host: str
+    train_flops_per_token: float  # forward + backward of full fine-tuning
+    flops_per_s: float  # training throughput of this device on this model
+    step_wall_s: float
+    measured_at: float
+    torch_threads: int
+
+    def method(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.measured_at))
+        return METHOD.format(batch=PROBE_BATCH, length=PROBE_LENGTH, steps=TIMED_STEPS, device=self.device, when=when)
+
+
+def _calibration_file() -> Path:
+    return paths.app_data_dir() / "calibration.json"
+
+
+def _key(model: str, device: str) -> str:
+    return f"{socket.gethostname()}|{device}|{model}"
+
+
+def load_calibration(model: str, device: str) -> Calibration | None:
+    try:
+        stored = json.loads(_calibration_file().read_text(encoding="utf-8"))
+        return Calibration(**stored[_key(model, device)])
+    except (OSError, KeyError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def save_calibration(calibration: Calibration) -> None:
+    path = _calibration_file()
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        stored = {}
+    stored[_key(calibration.model, calibration.device)] = asdict(calibration)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(stored, indent=1), encoding="utf-8")
+    tmp.replace(path)  # atomic: a page reading it never sees half a file
+
+
+def _failure_file(model: str, device: str) -> Path:
+    safe = f"{model}-{device}".replace("/", "_").replace(":", "-")
+    return paths.app_data_dir() / f"calibration-failed-{safe}.txt"
+
+
+def calibration_error(model: str, device: str) -> str | None:
+    """Why the last calibration of this model and device failed, if it did."""
+    try:
+        return _failure_file(model, device).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def forget_failure(model: str, device: str) -> None:
+    _failure_file(model, device).unlink(missing_ok=True)
+
+
+def calibrate(model_name: str, device_name: str = "auto") -> Calibration:
+    """Measure one full training step of `model_name` on the device and store it; a failure is kept too."""
+    try:
+        calibration = _calibrate(model_name, device_name)
+    except Exception as exc:  # out of memory, a model that will not load, ...: the page must say so, not wait
+        _failure_file(model_name, device_name).write_text(str(exc) or type(exc).__name__, encoding="utf-8")
+        raise
+    _failure_file(model_name, device_name).unlink(missing_ok=True)
+    return calibration
+
+
+def _calibrate(model_name: str, device_name: str) -> Calibration:
+    import statistics
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from efficiency.models import load_classifier
+    from efficiency.slots import device_slot
+    from efficiency.training import resolve_device
+
+    device = resolve_device(device_name)
+    with device_slot(str(device), f"calibration of {model_name}"):
+        loaded = load_classifier(model_name, ["a", "b", "c"], seed=0)
+        model = loaded.model.to(device).train()
+        generator = torch.Generator().manual_seed(0)
+        vocab = loaded.tokenizer.vocab_size
+        ids = torch.randint(1000, vocab, (PROBE_BATCH, PROBE_LENGTH), generator=generator).to(device)
+        batch = {
+            "input_ids": ids,
+            "attention_mask": torch.ones_like(ids),
+            "labels": torch.randint(0, 3, (PROBE_BATCH,), generator=generator).to(device),
+        }
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+
+        def step() -> None:
+            loss = model(**batch).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+
+        with FlopCounterMode(display=False) as counter:
+            step()
+        flops = float(counter.get_total_flops())
+        times = []
+        for _ in range(TIMED_STEPS):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+    wall_s = statistics.median(times)
+    calibration = Calibration(
+        model=model_name,
+        device=str(device),
+        host=socket.gethostname(),
+        train_flops_per_token=flops / (PROBE_BATCH * PROBE_LENGTH),
+        flops_per_s=flops / wall_s,
+        step_wall_s=wall_s,
+        measured_at=time.time(),
+        torch_threads=torch.get_num_threads(),
+    )
+    save_calibration(calibration)
+    return calibration
+
+
+@dataclass
+class TokenCounts:
+    train: int
+    valid: int
+    test: int
+
+
+def work_shares(config: RunConfig) -> dict[str, Any]:
+    """The techniques' effect on the work, by the rules of thumb in WORK_RULES."""
+    data_share, layer_share, backward_share, teacher = 1.0, 1.0, 1.0, False
+    rules = ["full fine-tuning"]
+    for spec in config.techniques:
+        params = spec.params
+        if spec.name == "filter":
+            method = params.get("method", "random")
+            if method in ("random", "hardest"):
+                keep = float(params.get("keep", 0.5))
+                # hardest scores every example once with the model after its warm-up: one more forward pass each
+                data_share *= keep + (1 / 3 if method == "hardest" else 0.0)
+                rules.append("filter random / hardest")
+            else:
+                rules.append("filter length / dedup / multistage")
+        elif spec.name == "distill":
+            layer_share *= float(params.get("student_share", 0.5))
+            teacher = str(params.get("teacher", "train")) == "train"
+            rules.append("prune layers / distill")
+        elif spec.name == "prune":
+            method = params.get("method", "magnitude")
+            sparsity = float(params.get("sparsity", 0.5))
+            if method == "layers":
+                layer_share *= 1 - sparsity
+                rules.append("prune layers / distill")
+            elif method == "heads":
+                layer_share *= 1 - sparsity / 3
+                rules.append("prune heads")
+            else:
+                rules.append("prune magnitude / quant / amp")
+        elif spec.name in ("lora", "ia3", "prefix", "bitfit"):
+            backward_share = 0.5
+            rules.append("lora / ia3 / prefix / bitfit")
+        elif spec.name == "probe":
+            backward_share = 0.0
+            rules.append("probe")
+        elif spec.name == "freeze":
+            top = int(params.get("train_top_layers", 2))
+            backward_share = min(1.0, top / 6)  # MiniLM's 6 layers; a rule of thumb, labelled as such
+            rules.append("freeze")
+        elif spec.name in ("quant", "amp"):
+            rules.append("prune magnitude / quant / amp")
+    return {
+        "data_share": data_share,
+        "layer_share": layer_share,
+        "backward_share": backward_share,
+        "teacher": teacher,
+        "rules": {r: WORK_RULES[r] for r in dict.fromkeys(rules)},
+    }
+
+
+def estimate_run(
+    config: RunConfig,
+    tokens: TokenCounts,
+    calibration: Calibration,
+    power_w: float | None = None,
+    power_source: str = "",
+    country: str = "WORLD",
+) -> dict[str, Any]:
+    """Predicted FLOPs, training + evaluation time, energy and CO2 of `config`, with the method of each."""
+    shares = work_shares(config)
+    forward_per_token = calibration.train_flops_per_token / 3  # backward = 2 x forward for full fine-tuning
+    epochs = config.train.epochs
+    student = forward_per_token * shares["layer_share"] * (1 + 2 * shares["backward_share"])
+    train_flops = epochs * tokens.train * shares["data_share"] * student
+    if shares["teacher"]:
+        train_flops += epochs * tokens.train * calibration.train_flops_per_token + tokens.train * forward_per_token
+    eval_flops = (epochs * tokens.valid + tokens.test) * forward_per_token * shares["layer_share"]
+    wall_s = (train_flops + eval_flops) / calibration.flops_per_s
+    out: dict[str, Any] = {
+        "train_flops": train_flops,
+        "eval_flops": eval_flops,
+        "train_eval_wall_s": wall_s,
+        "method": calibration.method(),
+        "rules": shares["rules"],
+        "calibration": asdict(calibration),
+        "tokens": asdict(tokens),
+        "energy_kwh": None,
+        "co2_kg": None,
+        "power_w": power_w,
+        "power_source": power_source,
+    }
+    if power_w is not None:
+        energy = power_w * wall_s / 3.6e6
+        intensity, source = intensity_g_per_kwh(country)
+        out.update(energy_kwh=energy, co2_kg=energy * intensity / 1000, country=country, carbon_source=source)
+    return out
+
+
+def average_power_w(metrics: dict[str, Any]) -> float | None:
+    """Average power of a finished run: its energy over its training and evaluation time."""
+    energy, train_s, eval_s = metrics.get("energy_kwh"), metrics.get("train_wall_s"), metrics.get("eval_wall_s")
+    if not energy or not train_s:
+        return None
+    return energy * 3.6e6 / (train_s + (eval_s or 0.0))

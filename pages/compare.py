@@ -1,0 +1,402 @@
+"""Compare: runs side by side, accuracy against a cost with the Pareto frontier, A versus B, re-pricing."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from efficiency import charts
+from efficiency.compare import (
+    COSTS,
+    QUALITY,
+    Group,
+    baseline_of,
+    config_diff,
+    export_runs,
+    group_seeds,
+    pareto_mask,
+    reprice,
+    run_frame,
+    versus,
+    versus_sentence,
+)
+from efficiency.errors import EfficiencyError
+from efficiency.store import ACTIVE
+
+REPRICE_COUNTRIES = ["FRA", "SWE", "NOR", "BRA", "GBR", "DEU", "USA", "IDN", "IND", "CHN", "ZAF", "NGA", "KEN", "POL"]
+LOG_COSTS = {"train_flops", "energy_kwh", "co2_kg", "trainable_params"}
+
+
+def filters(frame: pd.DataFrame) -> pd.DataFrame:
+    datasets = sorted(frame["dataset"].unique())
+    wanted = st.query_params.get("dataset")
+    left, middle, right = st.columns(3)
+    dataset = left.selectbox(
+        "Dataset",
+        datasets,
+        index=datasets.index(wanted) if wanted in datasets else 0,
+        key="cmp.dataset",
+        help="The chart compares runs on one dataset at a time.",
+    )
+    frame = frame[frame["dataset"] == dataset]
+    models = sorted(frame["model"].unique())
+    chosen_models = middle.multiselect(
+        "Models", models, default=models, key=f"cmp.models.{dataset}", help="Show runs of these models."
+    )
+    names = sorted({n.strip() for cell in frame["technique_names"] for n in cell.split(",")})
+    chosen_techniques = right.multiselect(
+        "Techniques",
+        names,
+        default=names,
+        key=f"cmp.techniques.{dataset}",
+        help="Show runs that use any of these ('none': full fine-tuning and the baseline).",
+    )
+    keep = frame["model"].isin(chosen_models) & frame["technique_names"].apply(
+        lambda cell: any(n.strip() in chosen_techniques for n in cell.split(","))
+    )
+    return frame[keep]
+
+
+def run_table(frame: pd.DataFrame) -> list[int]:
+    """The filtered runs; returns the ids of the selected rows (the selection is reset when the rows change)."""
+    shown = frame[
+        [
+            "run_id",
+            "name",
+            "status",
+            "model",
+            "techniques",
+            "seed",
+            "accuracy",
+            "macro_f1",
+            "train_wall_s",
+            "train_flops",
+            "energy_kwh",
+            "co2_kg",
+            "peak_memory_mb",
+            "trainable_params",
+            "model_size_mb",
+            "latency_ms_b1",
+            "other_cpu_share",
+            "kept_model",
+            "created_at",
+        ]
+    ].copy()
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="multi-row",
+        key=f"cmp.table.{st.session_state.get('cmp.table-version', 0)}.{hash(tuple(frame['run_id']))}",
+        column_config={
+            "run_id": st.column_config.NumberColumn("run", format="%d"),
+            "accuracy": st.column_config.NumberColumn(format="%.3f"),
+            "macro_f1": st.column_config.NumberColumn("macro-F1", format="%.3f"),
+            "train_wall_s": st.column_config.NumberColumn("train s", format="%.1f"),
+            "train_flops": st.column_config.NumberColumn("train FLOPs", format="%.2e"),
+            "energy_kwh": st.column_config.NumberColumn(
+                "kWh", format="%.2e", help="Estimated where the run's card says so."
+            ),
+            "co2_kg": st.column_config.NumberColumn("kg CO₂eq", format="%.2e"),
+            "peak_memory_mb": st.column_config.NumberColumn("peak MiB", format="%.0f"),
+            "model_size_mb": st.column_config.NumberColumn("size MiB", format="%.1f"),
+            "latency_ms_b1": st.column_config.NumberColumn("ms/ex b1", format="%.1f"),
+            "other_cpu_share": st.column_config.NumberColumn(
+                "others' CPU",
+                format="percent",
+                help="Share of the machine's CPU other programs used while the run trained: high means inflated times.",
+            ),
+            "kept_model": st.column_config.CheckboxColumn("kept", help="The trained model was kept."),
+            "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    rows = event.selection.rows if event is not None else []
+    return [int(shown.iloc[i]["run_id"]) for i in rows if i < len(shown)]
+
+
+@st.dialog("Delete runs")
+def confirm_delete(run_ids: list[int]) -> None:
+    st.write(f"Delete run(s) {', '.join(map(str, run_ids))}, their progress and any kept model? This cannot be undone.")
+    if st.button("Delete", type="primary", help="Deletes the runs for good."):
+        store, deleted, refused = ui.get_store(), [], []
+        for run_id in run_ids:
+            try:
+                if store.delete(run_id):
+                    deleted.append(run_id)
+            except EfficiencyError as exc:
+                refused.append(str(exc))
+        st.session_state["cmp.deleted"] = (deleted, refused)
+        st.session_state["cmp.table-version"] = st.session_state.get("cmp.table-version", 0) + 1  # clear the selection
+        st.rerun()
+
+
+def actions(selected: list[int], all_ids: list[int]) -> None:
+    store = ui.get_store()
+    ids = selected or all_ids
+    records = [r for r in (store.get(i) for i in ids) if r is not None]
+    which = "selected" if selected else "shown"
+    left, middle, right = st.columns(3)
+    left.download_button(
+        f"Export {which} runs (CSV)",
+        export_runs(records, "csv"),
+        "efficiency-lab-runs.csv",
+        "text/csv",
+        help="One row per run: its figures and its config as JSON.",
+    )
+    middle.download_button(
+        f"Export {which} runs (JSON)",
+        export_runs(records, "json"),
+        "efficiency-lab-runs.json",
+        "application/json",
+        help="Everything stored: config, metrics, curves, environment.",
+    )
+    if right.button("Delete selected runs", disabled=not selected, help="Select rows in the table first."):
+        confirm_delete(selected)
+    if "cmp.deleted" in st.session_state:
+        deleted, refused = st.session_state.pop("cmp.deleted")
+        if deleted:
+            st.success(f"Deleted run(s) {', '.join(map(str, deleted))}.")
+        for message in refused:
+            st.error(message)
+
+
+def group_hover(group: Group, baseline: Group | None, quality: str, cost: str) -> str:
+    q, sd = group.mean.get(quality), group.sd.get(quality)
+    lines = [f"<b>{group.label}</b>", f"runs {', '.join(map(str, group.run_ids))} (seeds {group.seeds})"]
+    if q is not None:
+        lines.append(f"{QUALITY[quality]} {q:.3f}" + (f" ± {sd:.3f} (sd)" if sd else " (one seed)"))
+    value = group.mean.get(cost)
+    if value is not None:
+        lines.append(f"{COSTS[cost]}: {value:.3g}")
+    if baseline is not None and baseline is not group:
+        diff = config_diff(baseline.config, group.config)
+        lines.append("vs baseline: " + ("; ".join(diff[:6]) if diff else "same settings"))
+    return "<br>".join(lines)
+
+
+def frontier_chart(groups: list[Group]) -> None:
+    choices = [0] + [g.run_ids[0] for g in groups]
+    by_id = {g.run_ids[0]: g for g in groups}
+    picked = st.selectbox(
+        "Baseline for the differences shown on hover",
+        choices,
+        format_func=lambda i: "full fine-tuning of the same model" if i == 0 else f"{by_id[i].label} (run {i})",
+        key=f"cmp.baseline.{hash(tuple(choices))}",
+        help="Each point's hover lists the settings in which it differs from this run.",
+    )
+    left, middle, right = st.columns([1, 2, 1])
+    quality = left.selectbox(
+        "Quality",
+        list(QUALITY),
+        format_func=QUALITY.get,
+        key="cmp.quality",
+        help="Test-split accuracy, or macro-F1 (fairer when classes are unbalanced).",
+    )
+    cost = middle.selectbox(
+        "Cost axis",
+        list(COSTS),
+        format_func=COSTS.get,
+        key="cmp.cost",
+        help="Lower is better. Energy and CO₂ are estimates on machines without an energy "
+        "counter: then they restate wall time.",
+    )
+    log_x = right.toggle(
+        "Log scale",
+        value=cost in LOG_COSTS,
+        key=f"cmp.log.{cost}",
+        help="Costs that span orders of magnitude read better on a log axis.",
+    )
+    usable = [g for g in groups if g.mean.get(cost) is not None and g.mean.get(quality) is not None]
+    if not usable:
+        st.info(f"No finished run here has both {QUALITY[quality].lower()} and {COSTS[cost].lower()}.")
+        return
+    mask = pareto_mask([g.mean[cost] for g in usable], [g.mean[quality] for g in usable])
+    points = [
+        {
+            "label": g.label + (f" ×{g.n}" if g.n > 1 else ""),
+            "x": g.mean[cost],
+            "y": g.mean[quality],
+            "x_sd": g.sd.get(cost),
+            "y_sd": g.sd.get(quality),
+            "n": g.n,
+            "on_front": on,
+            "hover": group_hover(g, by_id[picked] if picked else baseline_of(g, groups), quality, cost),
+        }
+        for g, on in zip(usable, mask, strict=True)
+    ]
+    ui.chart(
+        charts.frontier(
+            points, COSTS[cost], QUALITY[quality], log_x, title=f"{QUALITY[quality]} against {COSTS[cost].lower()}"
+        ),
+        key="cmp.frontier",
+    )
+    st.caption(
+        "Each point is one experiment; repeated seeds are averaged, with one standard deviation as the error bar "
+        "(×n: n seeds). Coloured points are on the Pareto frontier: no other run is both cheaper and better. "
+        "Hover for the settings that differ from the baseline."
+    )
+
+
+def a_versus_b(groups: list[Group]) -> tuple[Group, Group] | None:
+    if len(groups) < 2:
+        st.info("Two finished experiments on this dataset are needed for A versus B.")
+        return None
+    by_id = {g.run_ids[0]: g for g in groups}
+    ids = list(by_id)
+
+    def label(run_id: int) -> str:
+        group = by_id[run_id]
+        return f"{group.label} (run {', '.join(map(str, group.run_ids))})"
+
+    wanted_b = st.query_params.get("b")
+    b_default = next((g.run_ids[0] for g in groups if wanted_b and wanted_b.isdigit() and int(wanted_b) in g.run_ids),
+                     ids[-1])  # fmt: skip
+    baseline = baseline_of(by_id[b_default], groups)
+    if baseline is None:
+        st.caption("No full fine-tuning of this model on this dataset yet: A is another run. Queue one to compare "
+                   "against the reference.")  # fmt: skip
+    a_default = (
+        baseline.run_ids[0]
+        if baseline is not None and baseline.run_ids[0] != b_default
+        else next(i for i in ids if i != b_default)
+    )
+    left, right = st.columns(2)
+    # Options are run ids, keyed by the experiments shown: when those change, a choice returns to its default
+    # rather than silently pointing at another experiment.
+    key = hash(tuple(ids))
+    a = by_id[
+        left.selectbox(
+            "A (reference)",
+            ids,
+            index=ids.index(a_default),
+            format_func=label,
+            key=f"cmp.a.{key}",
+            help="By default full fine-tuning of the same model.",
+        )
+    ]
+    b = by_id[
+        right.selectbox(
+            "B",
+            ids,
+            index=ids.index(b_default),
+            format_func=label,
+            key=f"cmp.b.{key}",
+            help="The run to judge against A: by default the one you came from, or the newest.",
+        )
+    ]
+    result = versus(a, b, st.session_state.get("cmp.quality", "accuracy"))
+    with st.container(border=True):
+        st.markdown(f"#### B against A: {versus_sentence(result) or 'no figures to compare'}")
+        cols = st.columns(4)
+        factor = result.get("train_wall_s_factor")
+        cols[0].metric(
+            "Training time", f"{factor:.2f}x" if factor else "–", help="A's time over B's: above 1, B is faster."
+        )
+        flops = result.get("train_flops_factor")
+        cols[1].metric("Training FLOPs", f"{flops:.2f}x" if flops else "–", help="A's FLOPs over B's.")
+        points = result.get("quality_points")
+        noise = result.get("noise_points")
+        cols[2].metric(
+            f"{QUALITY[result['quality']]} (points)",
+            f"{points:+.1f}" if points is not None else "–",
+            help=(
+                f"Seeds' combined spread: ±{noise:.1f} points."
+                if noise is not None
+                else "One seed each: run 'Repeat with 2 more seeds' to see the noise."
+            ),
+        )
+        saved = result.get("co2_saved_g")
+        cols[3].metric(
+            "CO₂eq saved",
+            f"{saved:.2g} g" if saved is not None else "–",
+            help="At the country each run was priced with (estimated).",
+        )
+        diff = config_diff(a.config, b.config)
+        if diff:
+            st.caption("B differs from A in: " + "; ".join(diff))
+    return a, b
+
+
+def repricing(group: Group) -> None:
+    energy = group.mean.get("energy_kwh")
+    if not energy:
+        return
+    st.subheader("The same energy on other grids")
+    home = st.session_state.get("country")
+    countries = list(dict.fromkeys([*([home] if home and home != "WORLD" else []), *REPRICE_COUNTRIES]))
+    frame = reprice(energy, countries)
+    ui.chart(charts.reprice(frame, highlight=home), key="cmp.reprice")
+    st.caption(
+        f"{group.label}: {energy:.2g} kWh, priced with each country's grid intensity (CodeCarbon's data). "
+        "Where a run trains can matter more than how."
+    )
+
+
+def curves_overlay(selected: list[int], groups: list[Group]) -> None:
+    store = ui.get_store()
+    ids = selected or [g.run_ids[0] for g in groups[:6]]
+    curves = {}
+    for run_id in ids:
+        record = store.get(run_id)
+        if record and record.curves and record.curves.get("train"):
+            curves[f"run {run_id}: {record.name}"[:60]] = record.curves["train"]
+    if not curves:
+        return
+    st.subheader("Training loss, overlaid")
+    x_key = st.radio(
+        "x-axis",
+        list(charts.CURVE_AXES),
+        format_func=charts.CURVE_AXES.get,
+        horizontal=True,
+        key="cmp.curve-axis",
+        help="Examples seen or FLOPs line up runs fairly when some train on filtered data.",
+    )
+    ui.chart(charts.loss_overlay(curves, x_key), key="cmp.curves")
+    if not selected:
+        st.caption("Showing the first run of each experiment: select rows in the table to choose.")
+
+
+st.title("Compare")
+store = ui.get_store()
+records = store.list()
+if not records:
+    st.info("No runs yet: run the demo on the home page or build an experiment.")
+    st.page_link(
+        "pages/experiment.py", label="Build an experiment", icon=":material/science:", help="Opens the Experiment page."
+    )
+    st.stop()
+country = st.session_state.get("country")
+frame = filters(run_frame(records, country))
+selected = run_table(frame)
+actions(selected, [int(i) for i in frame["run_id"]])
+if any(s in ACTIVE for s in frame["status"]):
+    st.caption("Some runs are still going: their points appear as they finish.")
+    finished_now = sum(r.status == "finished" for r in records)
+
+    def refresh_when_a_run_ends() -> None:
+        if len(ui.get_store().list(status="finished")) != finished_now:
+            st.rerun()
+
+    st.fragment(run_every=3.0)(refresh_when_a_run_ends)()
+chosen = {int(i) for i in frame["run_id"]}
+groups = group_seeds([r for r in records if r.id in chosen], country)
+st.caption(
+    f"CO₂ is priced under the sidebar's grid ({country}) for every run, from its energy, so runs compare fairly."
+)
+if ui.presenting():
+    tabs = st.tabs(["Accuracy against cost", "A versus B", "Grids", "Loss curves"])
+else:
+    tabs = [st.container() for _ in range(4)]
+with tabs[0]:
+    frontier_chart(groups)
+with tabs[1]:
+    pair = a_versus_b(groups)
+with tabs[2]:
+    if pair:
+        repricing(pair[1])
+    elif groups:
+        repricing(groups[0])
+with tabs[3]:
+    curves_overlay(selected, groups)

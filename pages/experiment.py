@@ -1,0 +1,556 @@
+"""Experiment: choose a model and a dataset, switch techniques on, see the predicted cost, train, watch."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+import ui
+from efficiency import charts, paths, settings
+from efficiency.config import DataConfig, MeasureConfig, RunConfig, TechniqueSpec, TrainConfig, field_help
+from efficiency.data import list_datasets, resolve
+from efficiency.data.userfile import MAX_FILE_MB
+from efficiency.errors import EfficiencyError
+from efficiency.estimate import estimate_run
+from efficiency.preview import preview_dataset
+from efficiency.techniques import REGISTRY, describe
+
+MODELS = {
+    "minilm": "MiniLM: all-MiniLM-L6-v2, 22M parameters (offline)",
+    "tiny": "Tiny BERT: 2 layers, random init (seconds; for a quick look)",
+    "tfidf-logreg": "TF-IDF + logistic regression (the classical baseline)",
+    "other": "Another model: a Hugging Face Hub id or a local folder",
+}
+UPLOAD = "⬆ your own CSV/TSV file"
+PEFT = ["none", "lora", "prefix", "ia3", "bitfit", "freeze", "probe"]
+PILLARS = {"Data": ["filter"], "Compute": ["distill", "prune", "amp", "quant"]}
+TITLES = {
+    "filter": "Data filtering",
+    "distill": "Distillation",
+    "prune": "Pruning",
+    "amp": "Mixed precision",
+    "quant": "Quantization (int8)",
+    "lora": "LoRA",
+    "prefix": "Prefix tuning",
+    "ia3": "IA³",
+    "bitfit": "BitFit",
+    "freeze": "Freeze lower layers",
+    "probe": "Linear probe",
+}
+ADVANCED_TRAIN = [
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "warmup_ratio",
+    "dropout",
+    "weight_decay",
+    "max_grad_norm",
+    "length_buckets",
+    "eval_batch_size",
+    "time_limit_s",
+]
+NEEDS_TRANSFORMER = set(REGISTRY)
+
+
+# --- widgets generated from the config's own fields and help ---------------------------------------------
+def value_widget(label: str, kind: str, default: Any, help: str, key: str, choices: list | None = None) -> Any:
+    """One widget for one setting, chosen by its type; the setting's help text is its tooltip."""
+    if choices:
+        return st.selectbox(
+            label, choices, index=choices.index(default) if default in choices else 0, help=help, key=key
+        )
+    if kind == "bool":
+        return st.checkbox(label, value=bool(default), help=help, key=key)
+    if kind == "int":
+        return int(st.number_input(label, value=int(default), step=1, help=help, key=key))
+    if kind == "float":
+        value = float(default)
+        step = 10.0 ** (math.floor(math.log10(abs(value))) - 1) if value else 0.01  # +/- moves the second digit
+        return float(st.number_input(label, value=value, step=step, format="%g", help=help, key=key))
+    if kind == "list":
+        text = st.text_input(label, value="+".join(map(str, default)), help=f"{help} Join several with '+'.", key=key)
+        return [part.strip() for part in text.split("+") if part.strip()]
+    return st.text_input(label, value=str(default), help=help, key=key)
+
+
+def optional_widget(cls: type, name: str, current: Any, key: str) -> Any:
+    """A setting whose None means 'the recommended default': a checkbox, then the value."""
+    base = _base_type(typing.get_type_hints(cls)[name])
+    label = name.replace("_", " ")
+    auto = st.checkbox(
+        f"{label}: recommended default", value=current is None, key=f"{key}-auto", help=field_help(cls, name)
+    )
+    if auto:
+        return None
+    start = (
+        current
+        if current is not None
+        else {"learning_rate": 2e-4, "time_limit_s": 300.0, "limit_train": 500, "max_length": 128, "dropout": 0.1}.get(
+            name, 0
+        )
+    )
+    return value_widget(label, base.__name__, start, field_help(cls, name), key)
+
+
+def _base_type(annotation: Any) -> type:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return args[0] if args else annotation
+
+
+def settings_of(cls: type, current: Any, names: list[str], prefix: str) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name in names:
+        annotation = hints[name]
+        optional = type(None) in typing.get_args(annotation)
+        if optional:
+            values[name] = optional_widget(cls, name, getattr(current, name), f"{prefix}.{name}")
+        else:
+            values[name] = value_widget(
+                name.replace("_", " "),
+                _base_type(annotation).__name__,
+                getattr(current, name),
+                field_help(cls, name),
+                f"{prefix}.{name}",
+            )
+    return values
+
+
+def technique_settings(name: str, current: dict[str, Any]) -> dict[str, Any]:
+    """The technique's settings; only those changed from their defaults go into the config."""
+    chosen = {}
+    for f in describe(name)["fields"]:
+        value = value_widget(
+            f["name"].replace("_", " "),
+            f["type"],
+            current.get(f["name"], f["default"]),
+            f["help"],
+            f"exp.t.{name}.{f['name']}",
+            f["choices"],
+        )
+        if value != f["default"]:
+            chosen[f["name"]] = value
+    return chosen
+
+
+def technique_help(name: str) -> str:
+    info = describe(name)
+    return f"{info['summary']} {info['lesson']} Source: {info['citation']}"
+
+
+# --- cached reads -------------------------------------------------------------------------------------------
+@st.cache_data(ttl=60, show_spinner=False)
+def catalog_rows() -> list[dict[str, Any]]:
+    return list_datasets()
+
+
+@st.cache_data(show_spinner="Reading the dataset and counting its tokens…", max_entries=16)
+def cached_preview(data_json: str, model: str, seed: int) -> Any:
+    import json
+
+    return preview_dataset(DataConfig(**json.loads(data_json)), model, seed)
+
+
+def save_upload(upload: Any) -> Path:
+    """Keep an uploaded file in the app-data folder (the worker reads it from there)."""
+    data = upload.getvalue()
+    if len(data) > MAX_FILE_MB * 2**20:
+        raise EfficiencyError(f"{upload.name} is larger than {MAX_FILE_MB} MB: subsample it first.")
+    folder = paths.app_data_dir() / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", upload.name)[-80:]
+    target = folder / f"{hashlib.sha1(data).hexdigest()[:12]}-{safe}"
+    if not target.exists():
+        target.write_bytes(data)
+    return target
+
+
+# --- the page -------------------------------------------------------------------------------------------------
+def base_config() -> RunConfig:
+    """Defaults, or the settings of the run named in ?from= (to change one thing and run again)."""
+    source = st.query_params.get("from")
+    if source != st.session_state.get("exp-from"):
+        for key in [k for k in st.session_state if str(k).startswith("exp.")]:
+            del st.session_state[key]  # new starting point: the widgets take its values
+        st.session_state["exp-from"] = source
+    if source and source.isdigit():
+        record = ui.get_store().get(int(source))
+        if record is not None:
+            config = RunConfig.from_dict(record.config)
+            config.name = ""
+            return config
+    return RunConfig()
+
+
+def pick_model(base: RunConfig) -> str:
+    known = base.model.name if base.model.name in MODELS else "other"
+    choice = st.selectbox(
+        "Model",
+        list(MODELS),
+        index=list(MODELS).index(known),
+        format_func=MODELS.get,
+        help=field_help(type(base.model), "name"),
+        key="exp.model",
+    )
+    if choice != "other":
+        return choice
+    return st.text_input(
+        "Hub id or local folder",
+        value="" if known != "other" else base.model.name,
+        placeholder="bert-base-multilingual-cased",
+        key="exp.model.other",
+        help="Needs a network for a Hub id (or the model in the local Hugging Face cache).",
+    ).strip()
+
+
+def pick_dataset(base: RunConfig) -> DataConfig | None:
+    rows = catalog_rows()
+    names = [r["name"] for r in rows if r["present"]] + [r["name"] for r in rows if not r["present"]]
+    present = {r["name"] for r in rows if r["present"]}
+    options = [*names, UPLOAD]
+    start = base.data.dataset if base.data.dataset in names else UPLOAD if Path(base.data.dataset).suffix else None
+    chosen = st.selectbox(
+        "Dataset",
+        options,
+        index=options.index(start) if start in options else options.index("nusax-senti/javanese"),
+        format_func=lambda n: n if n in present or n == UPLOAD else f"{n} (not in the data folder)",
+        help=field_help(DataConfig, "dataset"),
+        key="exp.dataset",
+    )
+    if chosen != UPLOAD:
+        if chosen not in present:
+            st.warning(
+                f"{chosen} is not in the data folder. With a network: `python -m efficiency data download {chosen}`; "
+                "offline, copy its files there (see `python -m efficiency data list`)."
+            )
+            return None
+        return DataConfig(dataset=chosen)
+    upload = st.file_uploader(
+        "Your labelled texts",
+        type=["csv", "tsv", "txt"],
+        help="A CSV or TSV with a header row: one column of text, one of labels, and optionally a 'split' column "
+        "(train/valid/test). At least 5 rows per class; without a split column it is split 80/10/10, stratified.",
+        key="exp.upload",
+    )
+    if upload is None:
+        return None
+    try:
+        path = save_upload(upload)
+        import pandas as pd
+
+        header = list(pd.read_csv(path, sep=None, engine="python", nrows=5).columns)
+    except EfficiencyError as exc:
+        st.error(str(exc))
+        return None
+    except Exception as exc:  # pandas' parser errors are many; all mean the same to the user
+        st.error(f"{upload.name} could not be read as CSV/TSV ({exc}). Save it as UTF-8 CSV with a header row.")
+        return None
+    left, right = st.columns(2)
+    text_col = left.selectbox("Text column", header, key="exp.textcol", help=field_help(DataConfig, "text_column"))
+    label_col = right.selectbox(
+        "Label column",
+        header,
+        index=min(1, len(header) - 1),
+        key="exp.labelcol",
+        help=field_help(DataConfig, "label_column"),
+    )
+    return DataConfig(dataset=str(path), text_column=text_col, label_column=label_col)
+
+
+def dataset_card(data: DataConfig) -> None:
+    try:
+        family = resolve(data.dataset).family
+    except EfficiencyError:
+        st.caption(f"Your file: {Path(data.dataset).name[13:]}")
+        return
+    ref = resolve(data.dataset)
+    languages = (
+        f"Language: {ref.language} (one of {len(family.languages)}: {', '.join(family.languages)})."
+        if family.languages
+        else "Language: Marathi."
+    )
+    st.caption(
+        f"**{family.title}**: {family.task}. {languages} {family.note} Licence: {family.license}. "
+        f"Cite: {family.citation} Source: {family.source}."
+    )
+
+
+def show_preview(data: DataConfig, model: str, seed: int) -> Any:
+    try:
+        preview = cached_preview(_json(data), model, seed)
+    except EfficiencyError as exc:
+        st.error(str(exc), icon=":material/block:")
+        return None
+    with st.expander("Preview the data", expanded=not ui.presenting()):
+        cols = st.columns(4)
+        for column, split in zip(cols, ("train", "valid", "test"), strict=False):
+            column.metric(
+                f"{split} examples",
+                f"{preview.sizes[split]:,}",
+                help="Examples in this split, as the run will read them (after 'limit train').",
+            )
+        cols[3].metric(
+            "truncated",
+            f"{preview.truncated_share:.1%}",
+            help=f"Training texts longer than {preview.max_length} tokens, cut there.",
+        )
+        st.dataframe(preview.samples, hide_index=True, width="stretch")
+        ui.chart_row(
+            [
+                ("Class balance", charts.class_balance(preview.class_counts.to_dict())),
+                ("Token lengths", charts.token_lengths(preview.train_lengths, preview.max_length)),
+            ],
+            key="preview",
+        )
+        if preview.tokenizer_note:
+            st.caption(preview.tokenizer_note)
+    return preview
+
+
+def _json(data: DataConfig) -> str:
+    import json
+
+    return json.dumps(dataclasses.asdict(data), sort_keys=True)
+
+
+def pick_techniques(base: RunConfig, model: str) -> list[TechniqueSpec]:
+    if model == "tfidf-logreg":
+        st.info("Techniques act on transformers: the TF-IDF baseline trains as it is, in about a second.")
+        return []
+    current = {t.name: t.params for t in base.techniques}
+    chosen: list[TechniqueSpec] = []
+    data_col, effort_col, compute_col = st.columns(3)
+    with data_col:
+        st.markdown("##### :material/menu_book: Data")
+        chosen += _toggle("filter", current)
+    with effort_col:
+        st.markdown("##### :material/tune: Effort")
+        start = next((n for n in PEFT if n in current), "none")
+        peft = st.radio(
+            "Parameter-efficient fine-tuning",
+            PEFT,
+            index=PEFT.index(start),
+            format_func=lambda n: "none: train every weight" if n == "none" else TITLES[n],
+            help="One at a time: each decides which parameters train. "
+            + " ".join(f"{TITLES[n]}: {describe(n)['summary']}" for n in PEFT[1:]),
+            key="exp.peft",
+        )
+        if peft != "none":
+            st.caption(describe(peft)["lesson"])
+            params = technique_settings(peft, current.get(peft, {}))
+            chosen.append(TechniqueSpec(peft, params))
+    with compute_col:
+        st.markdown("##### :material/settings: Compute")
+        for name in PILLARS["Compute"]:
+            chosen += _toggle(name, current)
+    return chosen
+
+
+def _toggle(name: str, current: dict[str, dict]) -> list[TechniqueSpec]:
+    on = st.toggle(TITLES[name], value=name in current, help=technique_help(name), key=f"exp.on.{name}")
+    if not on:
+        return []
+    with st.container(border=True):
+        st.caption(describe(name)["summary"])
+        return [TechniqueSpec(name, technique_settings(name, current.get(name, {})))]
+
+
+def advanced(base: RunConfig) -> dict[str, Any]:
+    with st.expander("Advanced: training, data and measurement settings"):
+        left, right = st.columns(2)
+        with left:
+            train = settings_of(TrainConfig, base.train, ADVANCED_TRAIN, "exp.train")
+        with right:
+            data = settings_of(DataConfig, base.data, ["limit_train", "max_length"], "exp.data")
+            run = settings_of(RunConfig, base, ["seed", "device"], "exp.run")
+            measure = settings_of(MeasureConfig, base.measure, ["energy", "flops", "latency"], "exp.measure")
+    return {"train": train, "data": data, "run": run, "measure": measure}
+
+
+def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
+    """The predicted cost, from this machine's calibration and the dataset's token counts."""
+    st.markdown("##### Predicted cost")
+    if config.model.name == "tfidf-logreg":
+        st.caption("TF-IDF + logistic regression: about a second on a CPU; not estimated.")
+        return None
+    if preview is None:
+        return None
+    try:
+        device = ui.device_key(config)
+    except EfficiencyError as exc:
+        st.error(str(exc))
+        return None
+    model = config.model.name
+    calibration = ui.calibration_for(model, device)
+    failure = ui.calibration_error(model, device)
+    if calibration is None and failure:
+        st.warning(
+            f"This machine could not be calibrated for {model}: {failure} No estimate, then; the run "
+            "itself will say the same if it cannot load the model."
+        )
+        if st.button(
+            "Try the calibration again",
+            key="exp.recalibrate",
+            help="Measures this machine again in the background (after any run in progress).",
+        ):
+            ui.start_calibration(model, device)
+            st.rerun()
+        return None
+    if calibration is None:
+        if not ui.calibrating(model, device):
+            if not ui.auto_calibrate() and not st.button(
+                "Measure this machine for the estimate",
+                key="exp.calibrate",
+                help="One training step of this model, counted and timed in the background (about 10 s).",
+            ):
+                return None
+            ui.start_calibration(model, device)
+        st.fragment(run_every=2.0)(_calibration_wait)(model, device)
+        return None
+    power_w, power_source = ui.power_of_device(device)
+    country = config.measure.country or st.session_state.get("country", "WORLD")
+    predicted = estimate_run(config, preview.tokens, calibration, power_w, power_source, country)
+    cols = st.columns(4)
+    cols[0].metric(
+        "Training FLOPs",
+        f"{predicted['train_flops']:.2g}",
+        help="Floating-point operations of training, by this machine's calibration and the rules below.",
+    )
+    cols[1].metric(
+        "Training + evaluation",
+        f"{predicted['train_eval_wall_s']:.0f} s",
+        help="Not counted: loading the model (a few seconds) and the measurements after training.",
+    )
+    cols[2].metric(
+        "Energy",
+        f"{predicted['energy_kwh']:.2g} kWh" if predicted["energy_kwh"] else "after a first run",
+        help=power_source or "Needs the average power of one finished run on this device.",
+    )
+    cols[3].metric(
+        "CO₂eq",
+        f"{predicted['co2_kg'] * 1000:.2g} g" if predicted["co2_kg"] else "–",
+        help="The predicted energy priced under the sidebar's grid.",
+    )
+    st.markdown(":orange-badge[estimated]", help=predicted["method"])
+    limit_s = config.train.time_limit_s or settings.load().time_limit_s
+    if limit_s and predicted["train_eval_wall_s"] > limit_s:
+        st.warning(
+            f"Longer than the longest run allowed ({limit_s / 60:.0f} min): it will stop there and test the best "
+            "model so far. Fewer epochs, 'limit train' or a technique would fit."
+        )
+    with st.popover("How this is predicted"):
+        st.markdown(f"{predicted['method']}.")
+        st.markdown(
+            f"This device: {calibration.flops_per_s / 1e9:.1f} GFLOP/s in training, "
+            f"{calibration.train_flops_per_token / 1e6:.0f} MFLOP per token per training step. "
+            f"Tokens after truncation: {preview.tokens.train:,} (train), {preview.tokens.valid:,} (valid), "
+            f"{preview.tokens.test:,} (test)."
+        )
+        for rule, text in predicted["rules"].items():
+            st.markdown(f"- **{rule}**: {text}")
+    return predicted
+
+
+def _calibration_wait(model: str, device: str) -> None:
+    if ui.calibration_for(model, device) is not None or ui.calibration_error(model, device):
+        st.rerun()
+    st.info(
+        f"Measuring this machine once for {model} on {device} (about 10 seconds, after any run in progress): "
+        "the estimate appears here then.",
+        icon=":material/timer:",
+    )
+
+
+def build(base: RunConfig) -> None:
+    st.markdown("##### Model and data")
+    left, right = st.columns(2)
+    with left:
+        model = pick_model(base)
+    with right:
+        data = pick_dataset(base)
+    if data is not None:
+        dataset_card(data)
+    st.markdown("##### Techniques")
+    techniques = pick_techniques(base, model)
+    chosen = advanced(base)
+    data_cfg = dataclasses.replace(data, **chosen["data"]) if data is not None else None
+    preview = show_preview(data_cfg, model, chosen["run"]["seed"]) if data_cfg is not None and model else None
+    st.markdown("##### Run")
+    left, middle, right = st.columns([2, 3, 1])
+    name = left.text_input(
+        "Name",
+        value=base.name,
+        key="exp.name",
+        max_chars=120,
+        help=field_help(RunConfig, "name"),
+        placeholder="e.g. LoRA r=4 on Javanese",
+    )
+    note = middle.text_input("Note (optional)", value=base.note, key="exp.note", help=field_help(RunConfig, "note"))
+    keep = right.checkbox(
+        "Keep the trained model", value=base.save_model, key="exp.keep", help=field_help(RunConfig, "save_model")
+    )
+    if not model or data_cfg is None:
+        st.info("Choose a model and a dataset to go on.")
+        return
+    config = RunConfig(
+        name=name.strip() or default_name(model, data_cfg, techniques),
+        note=note,
+        model=dataclasses.replace(base.model, name=model),
+        data=data_cfg,
+        train=dataclasses.replace(base.train, **chosen["train"]),
+        measure=dataclasses.replace(base.measure, **chosen["measure"]),
+        techniques=techniques,
+        save_model=keep,
+        **chosen["run"],
+    )
+    problem = check(config)
+    predicted = cost_estimate(config, preview) if problem is None else None
+    if problem:
+        st.error(problem, icon=":material/block:")
+    if st.button(
+        "Train",
+        type="primary",
+        disabled=problem is not None or preview is None,
+        key="exp.train-button",
+        help="Queues the run; a background worker trains it while this page stays responsive.",
+    ):
+        run_id = ui.submit(config, predicted)
+        if run_id is not None:
+            st.query_params["run"] = str(run_id)
+            st.rerun()
+
+
+def check(config: RunConfig) -> str | None:
+    """The first impossible setting, as a message saying what to change (None when all is well)."""
+    try:
+        config.validate()
+        if config.model.name != "tfidf-logreg":
+            from efficiency.techniques import validate_techniques
+            from efficiency.training import resolve_device
+
+            validate_techniques(config, resolve_device(ui.device_key(config)))
+    except EfficiencyError as exc:
+        return str(exc)
+    return None
+
+
+def default_name(model: str, data: DataConfig, techniques: list[TechniqueSpec]) -> str:
+    what = " + ".join(t.name for t in techniques) or ("baseline" if model == "tfidf-logreg" else "full fine-tuning")
+    dataset = Path(data.dataset).name[13:] if Path(data.dataset).suffix else data.dataset
+    return f"{model} {what} on {dataset}"
+
+
+st.title("Experiment")
+watched = st.query_params.get("run")
+if watched and watched.isdigit():
+    ui.watch(int(watched))
+    st.divider()
+    st.subheader("Next experiment")
+build(base_config())

@@ -1,0 +1,559 @@
+"""Streamlit pieces the pages share: cached resources, the sidebar, the live view and the result card.
+
+Everything here only inserts rows into the run store and reads them back; training happens in a
+worker process that the scheduler starts. Nothing in `efficiency/` imports this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from efficiency import charts, estimate, paths, settings
+from efficiency.config import RunConfig
+from efficiency.errors import EfficiencyError
+from efficiency.executor import LocalProcessExecutor
+from efficiency.measure.busy import BUSY_SHARE
+from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, resolve_country
+from efficiency.scheduler import Scheduler
+from efficiency.store import ACTIVE, RunRecord, RunStore
+
+BADGE_COLOURS = {"measured": "green", "counted": "blue", "estimated": "orange"}
+CARD = [
+    ("accuracy", "Accuracy", "{:.1%}"),
+    ("macro_f1", "Macro-F1", "{:.3f}"),
+    ("train_wall_s", "Training time", "{:.1f} s"),
+    ("train_flops", "Training FLOPs", "{:.3g}"),
+    ("energy_kwh", "Energy", "{:.2g} kWh"),
+    ("co2_kg", "CO₂eq", "{:.2g} kg"),
+    ("peak_memory_mb", "Peak memory", "{:.0f} MiB"),
+    ("trainable_params", "Trainable parameters", "{:,}"),
+    ("model_size_mb", "Model size", "{:.1f} MiB"),
+    ("latency_ms_b1", "Latency per example, batch 1", "{:.1f} ms"),
+    ("latency_ms_b32", "Latency per example, batch 32", "{:.2f} ms"),
+]
+STATUS_ICONS = {
+    "queued": ":material/hourglass_top:",
+    "running": ":material/directions_run:",
+    "finished": ":material/check_circle:",
+    "stopped": ":material/stop_circle:",
+    "failed": ":material/error:",
+    "interrupted": ":material/warning:",
+}
+PRESENTATION_CSS = """
+<style>
+html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
+h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 1.9rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.8rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
+</style>
+"""
+
+
+# --- cached resources (created once per server, never mutated) ---------------------------------------
+@st.cache_resource
+def get_store() -> RunStore:
+    return RunStore()
+
+
+def _backstop_s() -> float | None:
+    """The scheduler's hard limit: the teacher's limit, plus time to load, test and measure."""
+    limit = settings.load().time_limit_s
+    return None if limit is None else limit * 1.25 + 120
+
+
+@st.cache_resource
+def get_scheduler() -> Scheduler:
+    store = get_store()
+    return Scheduler(store, LocalProcessExecutor(store.url), time_limit_s=_backstop_s).start()
+
+
+# --- sidebar -------------------------------------------------------------------------------------------
+def sidebar() -> None:
+    """The settings every page shares: presentation mode, the country that prices CO2, the teacher's limit."""
+    with st.sidebar:
+        st.toggle(
+            "Presentation mode",
+            key="presentation",
+            help="For a projector: large type, thick lines, one chart at a time. Colours are colour-blind safe "
+            "(Okabe-Ito) in both modes.",
+        )
+        codes = [WORLD] + [code for code, _ in countries()]
+        names = dict(countries())
+        if "country" not in st.session_state:
+            st.session_state.country = resolve_country(None)
+        st.selectbox(
+            "Country for CO₂",
+            codes,
+            key="country",
+            format_func=lambda c: "World average" if c == WORLD else f"{names.get(c, c)} ({c})",
+            help="Energy becomes CO₂eq through the carbon intensity of this country's grid (CodeCarbon's data). "
+            "New runs are priced with it; the Compare page re-prices old runs under other grids.",
+        )
+        intensity, source = intensity_g_per_kwh(st.session_state.country)
+        st.caption(f"{intensity:.0f} g CO₂eq/kWh: {source}.")
+        with st.expander("Teacher settings"):
+            pin = os.environ.get("EFFLAB_TEACHER_PIN")
+            if (
+                pin
+                and st.text_input(
+                    "Teacher PIN",
+                    type="password",
+                    key="teacher-pin",
+                    help="Set by $EFFLAB_TEACHER_PIN when the app was started.",
+                )
+                != pin
+            ):
+                limit = settings.load().time_limit_min
+                st.caption(f"Longest run allowed: {f'{limit:g} minutes' if limit else 'no limit'}.")
+                return _presentation_css()
+            current = settings.load()
+            limit = st.number_input(
+                "Longest run allowed (minutes)",
+                min_value=0.0,
+                max_value=600.0,
+                value=float(current.time_limit_min or 0.0),
+                step=1.0,
+                help="Every run stops training after this long (the best model so far is still tested), so one "
+                "run cannot hold the machine for the whole lesson. 0 means no limit. Applies to new runs; a run "
+                "still going well past it is stopped.",
+            )
+            wanted = None if limit == 0 else float(limit)
+            if wanted != current.time_limit_min:
+                settings.save(dataclasses.replace(current, time_limit_min=wanted))
+                st.toast("Time limit saved.")
+    _presentation_css()
+
+
+def _presentation_css() -> None:
+    if presenting():
+        st.html(PRESENTATION_CSS)
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get("presentation"))
+
+
+def chart(figure: Any, key: str) -> None:
+    st.plotly_chart(charts.styled(figure, presenting()), key=key, config={"displaylogo": False})
+
+
+def chart_row(figures: list[tuple[str, Any]], key: str) -> None:
+    """Charts side by side; one at a time (tabs) in presentation mode."""
+    if not figures:
+        return
+    if presenting():
+        for tab, (title, figure) in zip(st.tabs([t for t, _ in figures]), figures, strict=True):
+            with tab:
+                chart(figure, f"{key}-{title}")
+    else:
+        for column, (title, figure) in zip(st.columns(len(figures)), figures, strict=True):
+            with column:
+                chart(figure, f"{key}-{title}")
+
+
+# --- starting runs ---------------------------------------------------------------------------------------
+def device_key(config: RunConfig) -> str:
+    """The device the run will take ('auto' -> 'cpu' or 'cuda:0'): the queue orders by it.
+
+    Resolved without initialising CUDA: the app's server must not hold a CUDA context the runs need.
+    """
+    import torch
+
+    name = "cpu" if config.model.name == "tfidf-logreg" else config.device
+    if name == "auto":
+        if torch.cuda.is_available():  # asks the driver, creates no context
+            return "cuda:0"
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise EfficiencyError(f"device '{name}' was asked for, but this machine has no CUDA GPU: use auto or cpu.")
+        return name if ":" in name else "cuda:0"
+    return name
+
+
+def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | None:
+    """Validate, queue and wake the scheduler; returns the run id, or shows the message and returns None."""
+    limit_s = settings.load().time_limit_s
+    if limit_s is not None:
+        own = config.train.time_limit_s
+        config.train.time_limit_s = limit_s if own is None else min(own, limit_s)
+    config.measure.country = config.measure.country or st.session_state.get("country")
+    try:
+        config.validate()
+        import torch
+
+        from efficiency.techniques import validate_techniques
+
+        device = device_key(config)
+        if config.model.name != "tfidf-logreg":
+            validate_techniques(config, torch.device(device))
+    except EfficiencyError as exc:
+        st.error(str(exc), icon=":material/block:")
+        return None
+    run_id = get_store().create_run(config.to_dict(), device=device, estimate=predicted)
+    get_scheduler().wake()
+    return run_id
+
+
+def repeat_with_seeds(record: RunRecord, more: int = 2) -> list[int]:
+    """Queue the same experiment with the next unused seeds."""
+    from efficiency.compare import signature
+
+    store = get_store()
+    used = {r.seed for r in store.list() if signature(r.config) == signature(record.config)}
+    ids, seed = [], record.seed
+    while len(ids) < more:
+        seed += 1
+        if seed in used:
+            continue
+        base_name = re.sub(r" \(seed \d+\)$", "", record.name)
+        config = RunConfig.from_dict({**record.config, "seed": seed, "name": f"{base_name} (seed {seed})"})
+        ids.append(
+            store.create_run(config.to_dict(), device=record.device or device_key(config), estimate=record.estimate)
+        )
+    get_scheduler().wake()
+    return ids
+
+
+# --- calibration --------------------------------------------------------------------------------------------
+def calibration_for(model: str, device: str) -> estimate.Calibration | None:
+    return estimate.load_calibration(model, device)
+
+
+def start_calibration(model: str, device: str) -> None:
+    """Measure the device once in a background process (it waits for the device like a run)."""
+    if calibrating(model, device):
+        return
+    estimate.forget_failure(model, device)
+    marker = _calibrating_marker(model, device)
+    with open(marker.with_suffix(".log"), "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "efficiency", "calibrate", "--model", model, "--device", device],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=str(paths.REPO_ROOT),
+            env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ},
+        )
+    marker.write_text(str(process.pid), encoding="utf-8")
+
+
+def auto_calibrate() -> bool:
+    """Whether the page measures the device by itself ($EFFLAB_AUTO_CALIBRATE=0 asks for a button: tests)."""
+    return os.environ.get("EFFLAB_AUTO_CALIBRATE", "1") != "0"
+
+
+def calibration_error(model: str, device: str) -> str | None:
+    return estimate.calibration_error(model, device)
+
+
+def calibrating(model: str, device: str) -> bool:
+    """A calibration process for this model and device is alive (checked by pid, not by a clock)."""
+    import psutil
+
+    try:
+        pid = int(_calibrating_marker(model, device).read_text(encoding="utf-8"))
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except (OSError, ValueError, psutil.Error):
+        return False
+
+
+def _calibrating_marker(model: str, device: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{model}-{device}")[-120:]
+    return paths.app_data_dir() / f"calibrating-{safe}.pid"
+
+
+def power_of_device(device: str) -> tuple[float | None, str]:
+    """Average power of the latest finished run on this device, for the energy estimate."""
+    for record in get_store().list(status="finished", limit=50):
+        if record.device == device and record.model != "tfidf-logreg":
+            watts = estimate.average_power_w(record.metrics or {})
+            if watts:
+                kind = (record.metrics or {}).get("energy_kind", "")
+                return watts, f"average power of run {record.id} on {device} ({kind})"
+    return None, ""
+
+
+# --- live view -----------------------------------------------------------------------------------------------
+def watch(run_id: int) -> None:
+    """A run's live view, re-drawn every second while it is active; its result card once it has ended."""
+    record = get_store().get(run_id)
+    if record is None:
+        st.warning(f"Run {run_id} no longer exists (deleted).")
+        return
+    active = record.status in ACTIVE
+    st.fragment(run_every=1.0 if active else None)(_watch_body)(run_id)
+
+
+def _watch_body(run_id: int) -> None:
+    store = get_store()
+    record = store.get(run_id)
+    if record is None:
+        return
+    st.subheader(f"{STATUS_ICONS.get(record.status, '')} Run {record.id}: {record.name}")
+    if record.note:
+        st.caption(record.note)
+    if record.status == "queued":
+        position = store.queue_position(record.id)
+        ahead = max((position or 1) - 1, 0)
+        st.info(
+            f"Queued: position {position} for {record.device}. "
+            + (f"{ahead} run(s) ahead, plus the one training now." if ahead else "It starts when the device is free."),
+            icon=":material/hourglass_top:",
+        )
+        if st.button("Cancel this run", key=f"cancel-{record.id}", help="Takes it out of the queue; nothing is lost."):
+            store.request_stop(record.id)
+            st.rerun()
+    elif record.status == "running":
+        _live(record)
+    else:
+        if st.session_state.get(f"was-active-{record.id}"):
+            st.session_state[f"was-active-{record.id}"] = False
+            st.rerun()  # the whole page: the fragment stops refreshing now that the run has ended
+        result_card(record)
+        return
+    st.session_state[f"was-active-{record.id}"] = True
+
+
+def _live(record: RunRecord) -> None:
+    store = get_store()
+    progress = record.progress or {}
+    if record.stop_requested:
+        st.warning("Stopping at the next step: the best model so far is then tested and everything measured is kept.")
+    if not progress:
+        st.progress(0.0, text="Starting: loading the data and the model, counting FLOPs on probe batches…")
+    else:
+        step, total = progress["step"], max(progress["total_steps"], 1)
+        phase = {"train": "training", "validate": "validating", "teacher": "training the teacher"}.get(
+            progress.get("phase"), progress.get("phase", "")
+        )
+        st.progress(min(step / total, 1.0), text=f"{phase} · step {step} of {total} · epoch {progress['epoch']:.2f}")
+    cols = st.columns(4)
+    cols[0].metric("Loss", f"{progress['loss']:.3f}" if progress.get("loss") is not None else "–")
+    cols[1].metric("Examples/s", f"{progress.get('examples_per_s', 0):.1f}", help="Training examples per second.")
+    eta = progress.get("eta_s")
+    cols[2].metric(
+        "Time left (estimate)",
+        f"{eta:.0f} s" if eta is not None else "–",
+        help="Training steps left times the average step time so far.",
+    )
+    energy = progress.get("energy_kwh")
+    cols[3].metric(
+        "Energy so far",
+        f"{energy:.2g} kWh" if energy else "–",
+        help="CodeCarbon's running total: on a machine without an energy counter, an estimate from a power model.",
+    )
+    rows = store.progress_of(record.id)
+    if rows:
+        chart(charts.loss_curve(rows), key=f"live-loss-{record.id}")
+    if not record.stop_requested and st.button(
+        "Stop", key=f"stop-{record.id}", type="primary", help="Stops at the next step; what was measured is kept."
+    ):
+        store.request_stop(record.id)
+        st.rerun()
+
+
+# --- result card -----------------------------------------------------------------------------------------------
+def result_card(record: RunRecord) -> None:
+    metrics = record.metrics or {}
+    if record.status == "failed":
+        st.error(record.error or "The run failed.", icon=":material/error:")
+        if record.traceback:
+            with st.expander("Technical details (for a bug report)"):
+                st.code(record.traceback[-4000:])
+        return
+    if record.status == "interrupted":
+        st.warning(record.error, icon=":material/warning:")
+    if record.status == "stopped":
+        where = metrics.get("stopped_at")
+        st.warning(
+            f"Stopped at {where}: the figures below cover the run up to there."
+            if where
+            else (record.error or "Stopped before training began."),
+            icon=":material/stop_circle:",
+        )
+    if not metrics:
+        rows = get_store().progress_of(record.id)
+        if rows:
+            chart(charts.loss_curve(rows, title="Training loss until it ended"), key=f"partial-{record.id}")
+        return
+    provenance = metrics.get("provenance", {})
+    busy = metrics.get("other_cpu_share")
+    if busy is not None and busy > BUSY_SHARE:
+        st.warning(
+            f"The machine was busy: other programs used {busy:.0%} of its CPU while this run trained, so its times "
+            "(and an energy estimated from time) are inflated. Compare timings taken on a quiet machine.",
+            icon=":material/speed:",
+        )
+    shown = [(k, label, fmt) for k, label, fmt in CARD if metrics.get(k) is not None]
+    per_row = 2 if presenting() else 4
+    for start in range(0, len(shown), per_row):
+        for column, (key, label, fmt) in zip(st.columns(per_row), shown[start : start + per_row], strict=False):
+            with column:
+                st.metric(label, fmt.format(metrics[key]))
+                info = provenance.get(key)
+                if info:
+                    colour = BADGE_COLOURS.get(info["kind"], "gray")
+                    st.markdown(f":{colour}-badge[{info['kind']}]", help=info["method"])
+    if record.estimate:
+        _predicted_vs_measured(record.estimate, metrics)
+    figures = []
+    curves = record.curves or {}
+    if curves.get("train"):
+        figures.append(("Loss", charts.loss_curve(curves["train"], curves.get("valid", []))))
+    elif rows := get_store().progress_of(record.id):  # a run killed mid-way: its progress rows are what is left
+        figures.append(("Loss", charts.loss_curve(rows, title="Training loss (from the live progress)")))
+    if metrics.get("confusion_matrix"):
+        figures.append(
+            ("Confusion matrix", charts.confusion_matrix(metrics["confusion_matrix"], metrics["label_names"]))
+        )
+    chart_row(figures, key=f"result-{record.id}")
+    techniques = metrics.get("techniques") or {}
+    if techniques:
+        with st.expander("What each technique did", expanded=True):
+            for name, report in techniques.items():
+                st.markdown(f"**{name}**")
+                st.json(report, expanded=False)
+    if metrics.get("misclassified"):
+        with st.expander("Misclassified test examples"):
+            st.dataframe(pd.DataFrame(metrics["misclassified"]), hide_index=True, width="stretch")
+    if metrics.get("save_error"):
+        st.warning(metrics["save_error"] + " Every figure above was still measured and kept.")
+    if record.model_path and record.status == "finished":
+        try_sentences(record)
+    _next_steps(record)
+    with st.expander("How each figure was measured"):
+        st.dataframe(
+            pd.DataFrame([{"figure": k, "kind": v["kind"], "method": v["method"]} for k, v in provenance.items()]),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _predicted_vs_measured(predicted: dict[str, Any], metrics: dict[str, Any]) -> None:
+    rows = []
+    for key, label, measured in (
+        ("train_flops", "training FLOPs", metrics.get("train_flops")),
+        (
+            "train_eval_wall_s",
+            "training + evaluation time (s)",
+            (metrics.get("train_wall_s") or 0) + (metrics.get("eval_wall_s") or 0) or None,
+        ),
+        ("energy_kwh", "energy (kWh)", metrics.get("energy_kwh")),
+    ):
+        guess = predicted.get(key)
+        if guess is None and measured is None:
+            continue
+        rows.append(
+            {
+                "figure": label,
+                "predicted before the run": guess,
+                "measured": measured,
+                "measured / predicted": measured / guess if guess and measured else None,
+            }
+        )
+    if rows:
+        with st.expander("Prediction beside measurement"):
+            st.dataframe(
+                pd.DataFrame(rows),
+                hide_index=True,
+                column_config={
+                    "predicted before the run": st.column_config.NumberColumn(format="%.3g"),
+                    "measured": st.column_config.NumberColumn(format="%.3g"),
+                    "measured / predicted": st.column_config.NumberColumn(format="%.2f"),
+                },
+            )
+            st.caption(f"Prediction: {predicted.get('method', '')}.")
+
+
+@st.cache_resource(max_entries=2)
+def _kept_model(folder: str, run_id: int, created_at: float) -> Any:  # the run's identity keys the cache
+    from efficiency.predict import KeptModel
+
+    return KeptModel(folder)
+
+
+def try_sentences(record: RunRecord) -> None:
+    with st.form(f"try-{record.id}"):
+        text = st.text_input(
+            "Try a sentence",
+            placeholder="Type a sentence in the dataset's language",
+            help="The kept model of this run predicts its label (on the CPU, in this page).",
+        )
+        asked = st.form_submit_button("Predict", help="Runs the kept model on your sentence, here on the CPU.")
+    if asked and text.strip():
+        try:
+            result = _kept_model(record.model_path, record.id, record.created_at).predict([text.strip()])[0]
+        except EfficiencyError as exc:
+            st.error(str(exc))
+            return
+        st.markdown(f"Predicted: **{result.label}**")
+        chart(charts.prediction(result.probabilities), key=f"prediction-{record.id}")
+
+
+def _next_steps(record: RunRecord) -> None:
+    left, middle, right = st.columns(3)
+    if record.status == "finished" and left.button(
+        "Repeat with 2 more seeds",
+        key=f"repeat-{record.id}",
+        help="Queues the same experiment twice more with other seeds, so Compare can show the spread.",
+    ):
+        ids = repeat_with_seeds(record)
+        st.success(f"Queued runs {', '.join(map(str, ids))}.")
+    middle.page_link(
+        "pages/compare.py",
+        label="Compare with full fine-tuning",
+        icon=":material/balance:",
+        query_params={"dataset": record.dataset, "b": str(record.id)},
+        help="Opens Compare on this dataset with this run as B.",
+    )
+    right.page_link(
+        "pages/experiment.py",
+        label="Change a setting and run again",
+        icon=":material/science:",
+        query_params={"from": str(record.id)},
+        help="Opens the Experiment page with this run's settings.",
+    )
+
+
+# --- tables ------------------------------------------------------------------------------------------------------
+def latest_runs(limit: int = 10) -> None:
+    records = get_store().list(limit=limit)
+    if not records:
+        st.caption("No runs yet: press the demo button, or build an experiment.")
+        return
+    frame = pd.DataFrame([r.summary() for r in records])
+    frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s").dt.strftime("%Y-%m-%d %H:%M")
+    frame["open"] = [f"/?run={i}" for i in frame["run_id"]]
+    st.dataframe(
+        frame[["run_id", "name", "status", "accuracy", "macro_f1", "train_wall_s", "energy_kwh", "created_at", "open"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "run_id": st.column_config.NumberColumn("run", format="%d"),
+            "accuracy": st.column_config.NumberColumn(format="%.3f"),
+            "macro_f1": st.column_config.NumberColumn("macro-F1", format="%.3f"),
+            "train_wall_s": st.column_config.NumberColumn("train s", format="%.1f"),
+            "energy_kwh": st.column_config.NumberColumn(
+                "energy kWh", format="%.2e", help="Measured or estimated: each run's result card says which, and how."
+            ),
+            "open": st.column_config.LinkColumn(
+                "open",
+                display_text="watch / result",
+                help="Opens the run: live while it trains, its result card after.",
+            ),
+        },
+    )
