@@ -64,20 +64,33 @@ def value_widget(label: str, kind: str, default: Any, help: str, key: str, choic
     """One widget for one setting, chosen by its type; the setting's help text is its tooltip."""
     if choices:
         return st.selectbox(
-            label, choices, index=choices.index(default) if default in choices else 0, help=help, key=key
+            label,
+            choices,
+            index=choices.index(default) if default in choices else 0,
+            help=help,
+            key=key,
+            persist_state="session",
         )
     if kind == "bool":
-        return st.checkbox(label, value=bool(default), help=help, key=key)
+        return st.checkbox(label, value=bool(default), help=help, key=key, persist_state="session")
     if kind == "int":
-        return int(st.number_input(label, value=int(default), step=1, help=help, key=key))
+        return int(st.number_input(label, value=int(default), step=1, help=help, key=key, persist_state="session"))
     if kind == "float":
         value = float(default)
         step = 10.0 ** (math.floor(math.log10(abs(value))) - 1) if value else 0.01  # +/- moves the second digit
-        return float(st.number_input(label, value=value, step=step, format="%g", help=help, key=key))
+        return float(
+            st.number_input(label, value=value, step=step, format="%g", help=help, key=key, persist_state="session")
+        )
     if kind == "list":
-        text = st.text_input(label, value="+".join(map(str, default)), help=f"{help} Join several with '+'.", key=key)
+        text = st.text_input(
+            label,
+            value="+".join(map(str, default)),
+            help=f"{help} Join several with '+'.",
+            key=key,
+            persist_state="session",
+        )
         return [part.strip() for part in text.split("+") if part.strip()]
-    return st.text_input(label, value=str(default), help=help, key=key)
+    return st.text_input(label, value=str(default), help=help, key=key, persist_state="session")
 
 
 def optional_widget(cls: type, name: str, current: Any, key: str) -> Any:
@@ -85,7 +98,11 @@ def optional_widget(cls: type, name: str, current: Any, key: str) -> Any:
     base = _base_type(typing.get_type_hints(cls)[name])
     label = name.replace("_", " ")
     auto = st.checkbox(
-        f"{label}: recommended default", value=current is None, key=f"{key}-auto", help=field_help(cls, name)
+        f"{label}: recommended default",
+        value=current is None,
+        key=f"{key}-auto",
+        help=field_help(cls, name),
+        persist_state="session",
     )
     if auto:
         return None
@@ -198,6 +215,7 @@ def pick_model(base: RunConfig) -> str:
         format_func=MODELS.get,
         help=field_help(type(base.model), "name"),
         key="exp.model",
+        persist_state="session",
     )
     if choice != "other":
         return choice
@@ -206,6 +224,7 @@ def pick_model(base: RunConfig) -> str:
         value="" if known != "other" else base.model.name,
         placeholder="bert-base-multilingual-cased",
         key="exp.model.other",
+        persist_state="session",
         help="Needs a network for a Hub id (or the model in the local Hugging Face cache).",
     ).strip()
 
@@ -223,6 +242,7 @@ def pick_dataset(base: RunConfig) -> DataConfig | None:
         format_func=lambda n: n if n in present or n == UPLOAD else f"{n} (not in the data folder)",
         help=field_help(DataConfig, "dataset"),
         key="exp.dataset",
+        persist_state="session",
     )
     if chosen != UPLOAD:
         if chosen not in present:
@@ -253,12 +273,15 @@ def pick_dataset(base: RunConfig) -> DataConfig | None:
         st.error(f"{upload.name} could not be read as CSV/TSV ({exc}). Save it as UTF-8 CSV with a header row.")
         return None
     left, right = st.columns(2)
-    text_col = left.selectbox("Text column", header, key="exp.textcol", help=field_help(DataConfig, "text_column"))
+    text_col = left.selectbox(
+        "Text column", header, key="exp.textcol", help=field_help(DataConfig, "text_column"), persist_state="session"
+    )
     label_col = right.selectbox(
         "Label column",
         header,
         index=min(1, len(header) - 1),
         key="exp.labelcol",
+        persist_state="session",
         help=field_help(DataConfig, "label_column"),
     )
     return DataConfig(dataset=str(path), text_column=text_col, label_column=label_col)
@@ -341,6 +364,7 @@ def pick_techniques(base: RunConfig, model: str) -> list[TechniqueSpec]:
             help="One at a time: each decides which parameters train. "
             + " ".join(f"{TITLES[n]}: {describe(n)['summary']}" for n in PEFT[1:]),
             key="exp.peft",
+            persist_state="session",
         )
         if peft != "none":
             st.caption(describe(peft)["lesson"])
@@ -354,7 +378,9 @@ def pick_techniques(base: RunConfig, model: str) -> list[TechniqueSpec]:
 
 
 def _toggle(name: str, current: dict[str, dict]) -> list[TechniqueSpec]:
-    on = st.toggle(TITLES[name], value=name in current, help=technique_help(name), key=f"exp.on.{name}")
+    on = st.toggle(
+        TITLES[name], value=name in current, help=technique_help(name), key=f"exp.on.{name}", persist_state="session"
+    )
     if not on:
         return []
     with st.container(border=True):
@@ -488,13 +514,20 @@ def build(base: RunConfig) -> None:
         "Name",
         value=base.name,
         key="exp.name",
+        persist_state="session",
         max_chars=120,
         help=field_help(RunConfig, "name"),
         placeholder="e.g. LoRA r=4 on Javanese",
     )
-    note = middle.text_input("Note (optional)", value=base.note, key="exp.note", help=field_help(RunConfig, "note"))
+    note = middle.text_input(
+        "Note (optional)", value=base.note, key="exp.note", help=field_help(RunConfig, "note"), persist_state="session"
+    )
     keep = right.checkbox(
-        "Keep the trained model", value=base.save_model, key="exp.keep", help=field_help(RunConfig, "save_model")
+        "Keep the trained model",
+        value=base.save_model,
+        key="exp.keep",
+        help=field_help(RunConfig, "save_model"),
+        persist_state="session",
     )
     if not model or data_cfg is None:
         st.info("Choose a model and a dataset to go on.")

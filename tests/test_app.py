@@ -165,6 +165,17 @@ def test_change_a_setting_and_run_again_starts_from_that_run():
     assert at.radio(key="exp.peft").value == "lora"
 
 
+def test_the_experiment_keeps_its_choices_while_the_user_visits_compare():
+    at = page("experiment")
+    at.radio(key="exp.peft").set_value("lora").run()
+    at.toggle(key="exp.on.amp").set_value(True).run()
+    at.switch_page("pages/compare.py").run()
+    at.switch_page("pages/experiment.py").run()
+    assert not at.exception
+    assert at.radio(key="exp.peft").value == "lora"
+    assert at.toggle(key="exp.on.amp").value
+
+
 # --- compare, methods, presentation --------------------------------------------------------------------------
 def test_compare_draws_the_frontier_and_a_versus_b():
     full = [finished_run(seed=seed, accuracy=acc) for seed, acc in ((42, 0.70), (43, 0.72))]

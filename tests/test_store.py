@@ -1,4 +1,3 @@
-import os
 import subprocess
 import sys
 import time
@@ -111,10 +110,7 @@ def test_concurrent_writers_do_not_fail(store):
 def test_processes_opening_a_fresh_store_at_once_do_not_fail(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
     opener = "import sys; from efficiency.store import RunStore; RunStore(sys.argv[1]).list()"
-    procs = [
-        subprocess.Popen([sys.executable, "-c", opener, url], stderr=subprocess.PIPE, text=True)
-        for _ in range(6)
-    ]
+    procs = [subprocess.Popen([sys.executable, "-c", opener, url], stderr=subprocess.PIPE, text=True) for _ in range(6)]
     for p in procs:
         _out, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
