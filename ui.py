@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +28,19 @@ from efficiency.scheduler import Scheduler
 from efficiency.store import ACTIVE, RunRecord, RunStore
 
 BADGE_COLOURS = {"measured": "green", "counted": "blue", "estimated": "orange"}
-CARD = [
-    ("accuracy", "Accuracy", "{:.1%}"),
-    ("macro_f1", "Macro-F1", "{:.3f}"),
-    ("train_wall_s", "Training time", "{:.1f} s"),
-    ("train_flops", "Training FLOPs", "{:.3g}"),
-    ("energy_kwh", "Energy", "{:.2g} kWh"),
-    ("co2_kg", "CO₂eq", "{:.2g} kg"),
-    ("peak_memory_mb", "Peak memory", "{:.0f} MiB"),
-    ("trainable_params", "Trainable parameters", "{:,}"),
-    ("model_size_mb", "Model size", "{:.1f} MiB"),
-    ("latency_ms_b1", "Latency per example, batch 1", "{:.1f} ms"),
-    ("latency_ms_b32", "Latency per example, batch 32", "{:.2f} ms"),
+# Energy and CO2 in Wh and g: the scale of a classroom run (a phone charge is about 15 Wh).
+CARD: list[tuple[str, str, Callable[[Any], str]]] = [
+    ("accuracy", "Accuracy", "{:.1%}".format),
+    ("macro_f1", "Macro-F1", "{:.3f}".format),
+    ("train_wall_s", "Training time", "{:.1f} s".format),
+    ("train_flops", "Training FLOPs", "{:.3g}".format),
+    ("energy_kwh", "Energy", lambda kwh: f"{kwh * 1000:.2g} Wh"),
+    ("co2_kg", "CO₂eq", lambda kg: f"{kg * 1000:.2g} g"),
+    ("peak_memory_mb", "Peak memory", "{:.0f} MiB".format),
+    ("trainable_params", "Trainable parameters", "{:,}".format),
+    ("model_size_mb", "Model size", "{:.1f} MiB".format),
+    ("latency_ms_b1", "Latency per example, batch 1", "{:.1f} ms".format),
+    ("latency_ms_b32", "Latency per example, batch 32", "{:.2f} ms".format),
 ]
 STATUS_ICONS = {
     "queued": ":material/hourglass_top:",
@@ -101,6 +103,8 @@ def sidebar() -> None:
         )
         intensity, source = intensity_g_per_kwh(st.session_state.country)
         st.caption(f"{intensity:.0f} g CO₂eq/kWh: {source}.")
+        busy = bool(get_store().active())
+        st.fragment(run_every=3.0 if busy else None)(queue_panel)()
         with st.expander("Teacher settings"):
             pin = os.environ.get("EFFLAB_TEACHER_PIN")
             if (
@@ -132,6 +136,30 @@ def sidebar() -> None:
                 settings.save(dataclasses.replace(current, time_limit_min=wanted))
                 st.toast("Time limit saved.")
     _presentation_css()
+
+
+def queue_panel() -> None:
+    """What the machine is doing for everyone: the run training on each device and the queue behind it."""
+    active = get_store().active()
+    if not active:
+        st.caption(":material/check_circle: No run in progress: the machine is free.")
+        return
+    st.markdown("**Running and queued**", help="Every session's runs: one trains per device, the rest wait in order.")
+    waiting: dict[str, int] = {}
+    for record in active:
+        if record.status == "running":
+            progress = record.progress or {}
+            done = progress.get("step", 0) / max(progress.get("total_steps", 0), 1) if progress else 0.0
+            state = f"training, {done:.0%}" + (" (stopping)" if record.stop_requested else "")
+        else:
+            waiting[record.device] = waiting.get(record.device, 0) + 1
+            state = f"queued #{waiting[record.device]}"
+        st.page_link(
+            "pages/experiment.py",
+            label=f"Run {record.id} · {record.name or 'unnamed'} · {state} on {record.device}",
+            icon=STATUS_ICONS[record.status],
+            query_params={"run": str(record.id)},
+        )
 
 
 def _presentation_css() -> None:
@@ -276,14 +304,16 @@ def _calibrating_marker(model: str, device: str) -> Path:
     return paths.app_data_dir() / f"calibrating-{safe}.pid"
 
 
-def power_of_device(device: str) -> tuple[float | None, str]:
-    """Average power of the latest finished run on this device, for the energy estimate."""
+def power_of_device(device: str, calibration: estimate.Calibration | None = None) -> tuple[float | None, str]:
+    """Average power on this device, for the energy estimate: the latest finished run's, else the calibration's."""
     for record in get_store().list(status="finished", limit=50):
         if record.device == device and record.model != "tfidf-logreg":
             watts = estimate.average_power_w(record.metrics or {})
             if watts:
                 kind = (record.metrics or {}).get("energy_kind", "")
                 return watts, f"average power of run {record.id} on {device} ({kind})"
+    if calibration is not None and calibration.power_w:
+        return calibration.power_w, f"average power during this machine's calibration ({calibration.power_method})"
     return None, ""
 
 
@@ -353,7 +383,7 @@ def _live(record: RunRecord) -> None:
     energy = progress.get("energy_kwh")
     cols[3].metric(
         "Energy so far",
-        f"{energy:.2g} kWh" if energy else "–",
+        f"{energy * 1000:.2g} Wh" if energy else "–",
         help="CodeCarbon's running total: on a machine without an energy counter, an estimate from a power model.",
     )
     rows = store.progress_of(record.id)
@@ -403,7 +433,7 @@ def result_card(record: RunRecord) -> None:
     for start in range(0, len(shown), per_row):
         for column, (key, label, fmt) in zip(st.columns(per_row), shown[start : start + per_row], strict=False):
             with column:
-                st.metric(label, fmt.format(metrics[key]))
+                st.metric(label, fmt(metrics[key]))
                 info = provenance.get(key)
                 if info:
                     colour = BADGE_COLOURS.get(info["kind"], "gray")
@@ -538,6 +568,7 @@ def latest_runs(limit: int = 10) -> None:
     frame = pd.DataFrame([r.summary() for r in records])
     frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s").dt.strftime("%Y-%m-%d %H:%M")
     frame["open"] = [f"/?run={i}" for i in frame["run_id"]]
+    frame["energy_kwh"] = pd.to_numeric(frame["energy_kwh"], errors="coerce") * 1000  # shown in Wh
     st.dataframe(
         frame[["run_id", "name", "status", "accuracy", "macro_f1", "train_wall_s", "energy_kwh", "created_at", "open"]],
         hide_index=True,
@@ -548,8 +579,9 @@ def latest_runs(limit: int = 10) -> None:
             "macro_f1": st.column_config.NumberColumn("macro-F1", format="%.3f"),
             "train_wall_s": st.column_config.NumberColumn("train s", format="%.1f"),
             "energy_kwh": st.column_config.NumberColumn(
-                "energy kWh", format="%.2e", help="Measured or estimated: each run's result card says which, and how."
+                "energy Wh", format="%.3g", help="Measured or estimated: each run's result card says which, and how."
             ),
+            "created_at": st.column_config.TextColumn("created"),
             "open": st.column_config.LinkColumn(
                 "open",
                 display_text="watch / result",

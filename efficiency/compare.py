@@ -145,7 +145,37 @@ def group_seeds(records: Sequence[RunRecord], country: str | None = None) -> lis
                 config=members[0].config,
             )
         )
-    return sorted(groups, key=lambda g: g.run_ids[0])
+    return _distinct_labels(sorted(groups, key=lambda g: g.run_ids[0]))
+
+
+def _distinct_labels(groups: list[Group]) -> list[Group]:
+    """Two experiments with the same techniques get what else sets them apart: 'full fine-tuning · tiny'."""
+    by_label: dict[str, list[Group]] = {}
+    for group in groups:
+        by_label.setdefault(group.label, []).append(group)
+    for same in by_label.values():
+        if len(same) < 2:
+            continue
+        flats = [_flatten({k: v for k, v in g.config.items() if k != "techniques"}) for g in same]
+        differing = [
+            key
+            for key in sorted(set().union(*flats), key=lambda k: (k != "model.name", k))  # the model first
+            if not _ignored(key) and len({json.dumps(f.get(key), default=str) for f in flats}) > 1
+        ]
+        for group, flat in zip(same, flats, strict=True):
+            parts = [_short_setting(key, flat.get(key)) for key in differing[:2]]
+            group.label = f"{group.label} · {', '.join(parts)}" if parts else group.label
+    return groups
+
+
+def _ignored(key: str) -> bool:
+    section, _, name = key.partition(".")
+    return section in NOT_COMPARED or name in NOT_COMPARED_NESTED.get(section, ())
+
+
+def _short_setting(key: str, value: Any) -> str:
+    """'tiny' for the model's name (the reader knows it), 'epochs 2' for any other setting."""
+    return str(value) if key == "model.name" else f"{key.rpartition('.')[2].replace('_', ' ')} {_short(value)}"
 
 
 def pareto_mask(costs: Sequence[float], qualities: Sequence[float]) -> list[bool]:

@@ -5,7 +5,9 @@ The prediction rests on two measurements, never on a guess:
   `python -m efficiency calibrate` (it waits for the device to be free, like a run): the FLOPs of one
   full training step on a probe batch, counted with torch.utils.flop_counter, and the step's wall
   time, so FLOPs per token and FLOPs per second on this device;
-- the token counts of the chosen dataset after truncation (the page tokenizes it for its preview).
+- the token counts of the chosen dataset after truncation (the page tokenizes it for its preview);
+- for energy, the device's average power while it trained: from the latest finished run on the device,
+  or else from the calibration's own timed steps (CodeCarbon's reading, with its method).
 
 Techniques change the work in ways a rule of thumb captures (fewer examples, fewer layers, no
 weight gradients for a frozen base: backward is about twice the forward, half of it for weight
@@ -30,9 +32,11 @@ from efficiency.measure.carbon import intensity_g_per_kwh
 PROBE_BATCH = 16
 PROBE_LENGTH = 64
 TIMED_STEPS = 3
+POWER_WINDOW_S = 6.0  # CodeCarbon samples every second here: a few samples make an average power
+MAX_TIMED_STEPS = 30
 METHOD = (
     "calibration: FLOPs of one training step on a {batch}x{length} probe batch counted with "
-    "torch.utils.flop_counter, and its median wall time over {steps} steps on {device} ({when}); "
+    "torch.utils.flop_counter, and its median wall time over at least {steps} steps on {device} ({when}); "
     "scaled by the dataset's token counts and the techniques' rules of thumb"
 )
 WORK_RULES = {
@@ -59,6 +63,8 @@ class Calibration:
     step_wall_s: float
     measured_at: float
     torch_threads: int
+    power_w: float | None = None  # average power during the timed steps (None: not measured)
+    power_method: str = ""  # CodeCarbon's method: a counter (measured) or a power model (estimated)
 
     def method(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.measured_at))
@@ -156,12 +162,9 @@ def _calibrate(model_name: str, device_name: str) -> Calibration:
         with FlopCounterMode(display=False) as counter:
             step()
         flops = float(counter.get_total_flops())
-        times = []
-        for _ in range(TIMED_STEPS):
-            start = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - start)
+        times, reading, window_s = _timed_steps(step, device)
     wall_s = statistics.median(times)
+    power_w = reading.energy_kwh * 3.6e6 / window_s if reading.energy_kwh else None
     calibration = Calibration(
         model=model_name,
         device=str(device),
@@ -171,9 +174,27 @@ def _calibrate(model_name: str, device_name: str) -> Calibration:
         step_wall_s=wall_s,
         measured_at=time.time(),
         torch_threads=torch.get_num_threads(),
+        power_w=power_w,
+        power_method=reading.provenance.method if power_w else "",
     )
     save_calibration(calibration)
     return calibration
+
+
+def _timed_steps(step: Any, device: Any) -> tuple[list[float], Any, float]:
+    """Time training steps under CodeCarbon, long enough for a few power samples."""
+    from efficiency.measure.energy import EnergyMeter
+
+    meter = EnergyMeter(device, measure_power_secs=1.0)
+    meter.start()
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < MAX_TIMED_STEPS and (len(times) < TIMED_STEPS or time.perf_counter() - started < POWER_WINDOW_S):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    reading = meter.stop()  # its last sample ends here: the window is start to stop
+    return times, reading, time.perf_counter() - started
 
 
 @dataclass

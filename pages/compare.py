@@ -83,6 +83,9 @@ def run_table(frame: pd.DataFrame) -> list[int]:
             "created_at",
         ]
     ].copy()
+    # The card's units: Wh and g are the scale of a classroom run (exports keep kWh and kg).
+    for column in ("energy_kwh", "co2_kg"):
+        shown[column] = pd.to_numeric(shown[column], errors="coerce") * 1000
     event = st.dataframe(
         shown,
         hide_index=True,
@@ -97,9 +100,9 @@ def run_table(frame: pd.DataFrame) -> list[int]:
             "train_wall_s": st.column_config.NumberColumn("train s", format="%.1f"),
             "train_flops": st.column_config.NumberColumn("train FLOPs", format="%.2e"),
             "energy_kwh": st.column_config.NumberColumn(
-                "kWh", format="%.2e", help="Estimated where the run's card says so."
+                "Wh", format="%.3g", help="Energy in watt-hours; estimated where the run's card says so."
             ),
-            "co2_kg": st.column_config.NumberColumn("kg CO₂eq", format="%.2e"),
+            "co2_kg": st.column_config.NumberColumn("g CO₂eq", format="%.3g", help="Grams, at each run's country."),
             "peak_memory_mb": st.column_config.NumberColumn("peak MiB", format="%.0f"),
             "model_size_mb": st.column_config.NumberColumn("size MiB", format="%.1f"),
             "latency_ms_b1": st.column_config.NumberColumn("ms/ex b1", format="%.1f"),

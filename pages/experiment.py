@@ -440,7 +440,7 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
             ui.start_calibration(model, device)
         st.fragment(run_every=2.0)(_calibration_wait)(model, device)
         return None
-    power_w, power_source = ui.power_of_device(device)
+    power_w, power_source = ui.power_of_device(device, calibration)
     country = config.measure.country or st.session_state.get("country", "WORLD")
     predicted = estimate_run(config, preview.tokens, calibration, power_w, power_source, country)
     cols = st.columns(4)
@@ -456,8 +456,8 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
     )
     cols[2].metric(
         "Energy",
-        f"{predicted['energy_kwh']:.2g} kWh" if predicted["energy_kwh"] else "after a first run",
-        help=power_source or "Needs the average power of one finished run on this device.",
+        f"{predicted['energy_kwh'] * 1000:.2g} Wh" if predicted["energy_kwh"] else "–",
+        help=power_source or "Needs this device's average power: measure the machine again, or finish one run.",
     )
     cols[3].metric(
         "CO₂eq",

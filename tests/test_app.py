@@ -100,6 +100,8 @@ def test_a_queued_run_shows_its_position_and_can_be_cancelled():
     second = store.create_run({"name": "b"}, device="cpu")
     at = page(run=str(second))
     assert any("position 2" in i.value for i in at.info)
+    queue = [link.proto.label for link in at.sidebar.get("page_link")]  # every page shows the queue
+    assert queue == [f"Run {first} · a · queued #1 on cpu", f"Run {second} · b · queued #2 on cpu"]
     at.button(key=f"cancel-{second}").click().run()
     assert store.get(second).status == "stopped"
     store.request_stop(first)
@@ -140,9 +142,13 @@ def test_switching_a_technique_on_shows_its_settings_and_a_bad_combination_is_re
 
 def test_preview_and_estimate_from_the_calibration():
     save_calibration(Calibration("minilm", "cpu", __import__("socket").gethostname(), train_flops_per_token=1.2e8,
-                                 flops_per_s=7.5e10, step_wall_s=1.6, measured_at=time.time(), torch_threads=2))  # fmt: skip
+                                 flops_per_s=7.5e10, step_wall_s=1.6, measured_at=time.time(), torch_threads=2,
+                                 power_w=36.0, power_method="CodeCarbon test"))  # fmt: skip
     at = page("experiment")
     metrics = {m.label: m.value for m in at.metric}
+    seconds = float(metrics["Training + evaluation"].removesuffix(" s"))
+    energy_wh = float(metrics["Energy"].removesuffix(" Wh"))  # before any run: the calibration's power
+    assert energy_wh == pytest.approx(36.0 * seconds / 3600, rel=0.1)  # shown to 2 digits
     assert metrics["train examples"] == "500" and metrics["test examples"] == "400"
     flops = float(metrics["Training FLOPs"])
     at.radio(key="exp.peft").set_value("lora").run()

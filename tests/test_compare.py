@@ -78,6 +78,21 @@ def test_seeds_are_grouped_with_mean_and_sd(store):
     assert set(frame["techniques"]) == {"full fine-tuning", "lora"}
 
 
+def test_experiments_with_the_same_techniques_are_told_apart_by_what_differs(store):
+    finished(store, config(model="minilm"), accuracy=0.7)
+    finished(store, config(model="tiny", seed=1), accuracy=0.5)
+    finished(store, config(model="tiny", seed=2), accuracy=0.6)
+    finished(store, config(model="tiny", epochs=1), accuracy=0.4)
+    finished(store, config(techniques=[("lora", {})]), accuracy=0.65)
+    labels = [g.label for g in group_seeds(store.list())]
+    assert labels == [
+        "full fine-tuning · minilm, epochs 3",
+        "full fine-tuning · tiny, epochs 3",
+        "full fine-tuning · tiny, epochs 1",
+        "lora",  # unique: no suffix
+    ]
+
+
 def test_pareto_frontier():
     # (cost, quality): b dominates a; c is cheapest; d is best; e ties c on cost but is worse.
     costs = [10, 8, 2, 20, 2]

@@ -90,6 +90,7 @@ def test_calibration_is_stored_and_predicts_a_real_run_within_a_factor_of_two():
     measured_cal = calibrate("tiny", "cpu")
     assert load_calibration("tiny", "cpu") == measured_cal
     assert measured_cal.flops_per_s > 0 and measured_cal.train_flops_per_token > 0
+    assert measured_cal.power_w > 0 and "CodeCarbon" in measured_cal.power_method  # energy known before a run
     config = tiny_config()
     preview = preview_dataset(config.data, "tiny", config.seed)
     predicted = estimate_run(config, preview.tokens, measured_cal)
