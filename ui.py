@@ -150,14 +150,15 @@ def queue_panel() -> None:
         if record.status == "running":
             progress = record.progress or {}
             done = progress.get("step", 0) / max(progress.get("total_steps", 0), 1) if progress else 0.0
-            state = f"training, {done:.0%}" + (" (stopping)" if record.stop_requested else "")
+            state = f"training {done:.0%}" + (" (stopping)" if record.stop_requested else "")
         else:
             waiting[record.device] = waiting.get(record.device, 0) + 1
             state = f"queued #{waiting[record.device]}"
         st.page_link(
             "pages/experiment.py",
-            label=f"Run {record.id} · {record.name or 'unnamed'} · {state} on {record.device}",
+            label=f"Run {record.id}: {state} on {record.device}",  # short: the sidebar is narrow
             icon=STATUS_ICONS[record.status],
+            help=f"{record.name or 'unnamed'}: opens its live view.",
             query_params={"run": str(record.id)},
         )
 

@@ -288,6 +288,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             f"{result.model} on {result.device}: {result.flops_per_s / 1e9:.1f} GFLOP/s in training, "
             f"{result.train_flops_per_token / 1e6:.1f} MFLOP per token per step ({result.step_wall_s:.2f} s/step)"
         )
+        if result.power_w:
+            print(f"average power {result.power_w:.1f} W, estimated by {result.power_method}")
     return 0
 
 

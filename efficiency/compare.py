@@ -160,7 +160,9 @@ def _distinct_labels(groups: list[Group]) -> list[Group]:
         differing = [
             key
             for key in sorted(set().union(*flats), key=lambda k: (k != "model.name", k))  # the model first
-            if not _ignored(key) and len({json.dumps(f.get(key), default=str) for f in flats}) > 1
+            if not _ignored(key)
+            and key != "device"  # where it ran ('auto' or 'cpu') sets no result apart
+            and len({json.dumps(f.get(key), default=str) for f in flats}) > 1
         ]
         for group, flat in zip(same, flats, strict=True):
             parts = [_short_setting(key, flat.get(key)) for key in differing[:2]]

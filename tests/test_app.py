@@ -101,7 +101,7 @@ def test_a_queued_run_shows_its_position_and_can_be_cancelled():
     at = page(run=str(second))
     assert any("position 2" in i.value for i in at.info)
     queue = [link.proto.label for link in at.sidebar.get("page_link")]  # every page shows the queue
-    assert queue == [f"Run {first} · a · queued #1 on cpu", f"Run {second} · b · queued #2 on cpu"]
+    assert queue == [f"Run {first}: queued #1 on cpu", f"Run {second}: queued #2 on cpu"]
     at.button(key=f"cancel-{second}").click().run()
     assert store.get(second).status == "stopped"
     store.request_stop(first)
