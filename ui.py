@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from efficiency import charts, estimate, paths, settings
+from efficiency.compare import human, shown_value
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
 from efficiency.executor import LocalProcessExecutor
@@ -34,8 +35,8 @@ CARD: list[tuple[str, str, Callable[[Any], str]]] = [
     ("macro_f1", "Macro-F1", "{:.3f}".format),
     ("train_wall_s", "Training time", "{:.1f} s".format),
     ("train_flops", "Training FLOPs", "{:.3g}".format),
-    ("energy_kwh", "Energy", lambda kwh: f"{kwh * 1000:.2g} Wh"),
-    ("co2_kg", "CO₂eq", lambda kg: f"{kg * 1000:.2g} g"),
+    ("energy_kwh", "Energy", lambda kwh: f"{human(kwh * 1000)} Wh"),
+    ("co2_kg", "CO₂eq", lambda kg: f"{human(kg * 1000)} g"),
     ("peak_memory_mb", "Peak memory", "{:.0f} MiB".format),
     ("trainable_params", "Trainable parameters", "{:,}".format),
     ("model_size_mb", "Model size", "{:.1f} MiB".format),
@@ -103,8 +104,8 @@ def sidebar() -> None:
         )
         intensity, source = intensity_g_per_kwh(st.session_state.country)
         st.caption(f"{intensity:.0f} g CO₂eq/kWh: {source}.")
-        busy = bool(get_store().active())
-        st.fragment(run_every=3.0 if busy else None)(queue_panel)()
+        # Always refreshed: a run another student (or the command line) queues shows up without a click.
+        st.fragment(run_every=5.0)(queue_panel)()
         with st.expander("Teacher settings"):
             pin = os.environ.get("EFFLAB_TEACHER_PIN")
             if (
@@ -384,7 +385,7 @@ def _live(record: RunRecord) -> None:
     energy = progress.get("energy_kwh")
     cols[3].metric(
         "Energy so far",
-        f"{energy * 1000:.2g} Wh" if energy else "–",
+        f"{human(energy * 1000)} Wh" if energy else "–",
         help="CodeCarbon's running total: on a machine without an energy counter, an estimate from a power model.",
     )
     rows = store.progress_of(record.id)
@@ -483,9 +484,9 @@ def _predicted_vs_measured(predicted: dict[str, Any], metrics: dict[str, Any]) -
             "training + evaluation time (s)",
             (metrics.get("train_wall_s") or 0) + (metrics.get("eval_wall_s") or 0) or None,
         ),
-        ("energy_kwh", "energy (kWh)", metrics.get("energy_kwh")),
+        ("energy_kwh", "energy (Wh)", metrics.get("energy_kwh")),
     ):
-        guess = predicted.get(key)
+        guess, measured = shown_value(key, predicted.get(key)), shown_value(key, measured)
         if guess is None and measured is None:
             continue
         rows.append(

@@ -25,13 +25,27 @@ QUALITY = {"accuracy": "Accuracy", "macro_f1": "Macro-F1"}
 COSTS: dict[str, str] = {
     "train_wall_s": "Training time (s)",
     "train_flops": "Training FLOPs",
-    "energy_kwh": "Energy (kWh)",
-    "co2_kg": "CO₂eq (kg)",
+    "energy_kwh": "Energy (Wh)",
+    "co2_kg": "CO₂eq (g)",
     "peak_memory_mb": "Peak memory (MiB)",
     "trainable_params": "Trainable parameters",
     "model_size_mb": "Model size (MiB)",
     "latency_ms_b1": "Latency, batch 1 (ms/example)",
 }
+# Stored in kWh and kg (exports keep them); shown in Wh and g, the scale of a classroom run.
+SHOWN_SCALE = {"energy_kwh": 1000.0, "co2_kg": 1000.0}
+
+
+def shown_value(key: str, value: float | None) -> float | None:
+    """A stored figure in the unit the app shows it in (COSTS' labels)."""
+    return None if value is None else value * SHOWN_SCALE.get(key, 1.0)
+
+
+def human(value: float) -> str:
+    """Two significant digits for small figures, whole numbers with separators for large ones."""
+    return f"{value:.2g}" if abs(value) < 100 else f"{value:,.0f}"
+
+
 NOT_COMPARED = ("seed", "name", "note", "save_model", "version", "measure")  # repeats of one experiment may differ
 NOT_COMPARED_NESTED = {"train": ("time_limit_s",), "data": ("data_dir",)}  # in these too: they change no result
 
@@ -157,16 +171,20 @@ def _distinct_labels(groups: list[Group]) -> list[Group]:
         if len(same) < 2:
             continue
         flats = [_flatten({k: v for k, v in g.config.items() if k != "techniques"}) for g in same]
+        # The model first, where it ran last ('auto' and 'cpu' rarely set results apart).
+        order = sorted(set().union(*flats), key=lambda k: (k != "model.name", k == "device", k))
         differing = [
-            key
-            for key in sorted(set().union(*flats), key=lambda k: (k != "model.name", k))  # the model first
-            if not _ignored(key)
-            and key != "device"  # where it ran ('auto' or 'cpu') sets no result apart
-            and len({json.dumps(f.get(key), default=str) for f in flats}) > 1
+            key for key in order if not _ignored(key) and len({json.dumps(f.get(key), default=str) for f in flats}) > 1
         ]
-        for group, flat in zip(same, flats, strict=True):
-            parts = [_short_setting(key, flat.get(key)) for key in differing[:2]]
-            group.label = f"{group.label} · {', '.join(parts)}" if parts else group.label
+        # As few settings as make every label unique; the first run's id when even all of them do not.
+        for count in range(1, len(differing) + 1):
+            suffixes = [", ".join(_short_setting(k, f.get(k)) for k in differing[:count]) for f in flats]
+            if len(set(suffixes)) == len(same):
+                break
+        else:
+            suffixes = [f"run {g.run_ids[0]}" for g in same]
+        for group, suffix in zip(same, suffixes, strict=True):
+            group.label = f"{group.label} · {suffix}"
     return groups
 
 

@@ -15,9 +15,11 @@ from efficiency.compare import (
     config_diff,
     export_runs,
     group_seeds,
+    human,
     pareto_mask,
     reprice,
     run_frame,
+    shown_value,
     versus,
     versus_sentence,
 )
@@ -102,7 +104,9 @@ def run_table(frame: pd.DataFrame) -> list[int]:
             "energy_kwh": st.column_config.NumberColumn(
                 "Wh", format="%.3g", help="Energy in watt-hours; estimated where the run's card says so."
             ),
-            "co2_kg": st.column_config.NumberColumn("g CO₂eq", format="%.3g", help="Grams, at each run's country."),
+            "co2_kg": st.column_config.NumberColumn(
+                "g CO₂eq", format="%.3g", help="Grams, every run priced under the sidebar's grid."
+            ),
             "peak_memory_mb": st.column_config.NumberColumn("peak MiB", format="%.0f"),
             "model_size_mb": st.column_config.NumberColumn("size MiB", format="%.1f"),
             "latency_ms_b1": st.column_config.NumberColumn("ms/ex b1", format="%.1f"),
@@ -172,7 +176,7 @@ def group_hover(group: Group, baseline: Group | None, quality: str, cost: str) -
         lines.append(f"{QUALITY[quality]} {q:.3f}" + (f" ± {sd:.3f} (sd)" if sd else " (one seed)"))
     value = group.mean.get(cost)
     if value is not None:
-        lines.append(f"{COSTS[cost]}: {value:.3g}")
+        lines.append(f"{COSTS[cost]}: {shown_value(cost, value):.3g}")
     if baseline is not None and baseline is not group:
         diff = config_diff(baseline.config, group.config)
         lines.append("vs baseline: " + ("; ".join(diff[:6]) if diff else "same settings"))
@@ -219,9 +223,9 @@ def frontier_chart(groups: list[Group]) -> None:
     points = [
         {
             "label": g.label + (f" ×{g.n}" if g.n > 1 else ""),
-            "x": g.mean[cost],
+            "x": shown_value(cost, g.mean[cost]),
             "y": g.mean[quality],
-            "x_sd": g.sd.get(cost),
+            "x_sd": shown_value(cost, g.sd.get(cost)),
             "y_sd": g.sd.get(quality),
             "n": g.n,
             "on_front": on,
@@ -313,8 +317,8 @@ def a_versus_b(groups: list[Group]) -> tuple[Group, Group] | None:
         saved = result.get("co2_saved_g")
         cols[3].metric(
             "CO₂eq saved",
-            f"{saved:.2g} g" if saved is not None else "–",
-            help="At the country each run was priced with (estimated).",
+            f"{human(saved)} g" if saved is not None else "–",
+            help="Both priced under the sidebar's grid (estimated).",
         )
         diff = config_diff(a.config, b.config)
         if diff:
@@ -332,7 +336,7 @@ def repricing(group: Group) -> None:
     frame = reprice(energy, countries)
     ui.chart(charts.reprice(frame, highlight=home), key="cmp.reprice")
     st.caption(
-        f"{group.label}: {energy:.2g} kWh, priced with each country's grid intensity (CodeCarbon's data). "
+        f"{group.label}: {human(energy * 1000)} Wh, priced with each country's grid intensity (CodeCarbon's data). "
         "Where a run trains can matter more than how."
     )
 

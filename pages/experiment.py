@@ -14,6 +14,7 @@ import streamlit as st
 
 import ui
 from efficiency import charts, paths, settings
+from efficiency.compare import human
 from efficiency.config import DataConfig, MeasureConfig, RunConfig, TechniqueSpec, TrainConfig, field_help
 from efficiency.data import list_datasets, resolve
 from efficiency.data.userfile import MAX_FILE_MB
@@ -193,7 +194,7 @@ def save_upload(upload: Any) -> Path:
 def base_config() -> RunConfig:
     """Defaults, or the settings of the run named in ?from= (to change one thing and run again)."""
     source = st.query_params.get("from")
-    if source != st.session_state.get("exp-from"):
+    if source and source != st.session_state.get("exp-from"):  # leaving the page drops the URL's ?from=
         for key in [k for k in st.session_state if str(k).startswith("exp.")]:
             del st.session_state[key]  # new starting point: the widgets take its values
         st.session_state["exp-from"] = source
@@ -259,10 +260,15 @@ def pick_dataset(base: RunConfig) -> DataConfig | None:
         "(train/valid/test). At least 5 rows per class; without a split column it is split 80/10/10, stratified.",
         key="exp.upload",
     )
-    if upload is None:
+    kept = st.session_state.get("exp-upload-path")  # a file uploaded before a visit to another page
+    if upload is None and not (kept and Path(kept).exists()):
         return None
+    name = upload.name if upload is not None else Path(kept).name[13:]
     try:
-        path = save_upload(upload)
+        path = save_upload(upload) if upload is not None else Path(kept)
+        st.session_state["exp-upload-path"] = str(path)
+        if upload is None:
+            st.caption(f"Using {path.name[13:]}, uploaded earlier; upload another file to replace it.")
         import pandas as pd
 
         header = list(pd.read_csv(path, sep=None, engine="python", nrows=5).columns)
@@ -270,7 +276,8 @@ def pick_dataset(base: RunConfig) -> DataConfig | None:
         st.error(str(exc))
         return None
     except Exception as exc:  # pandas' parser errors are many; all mean the same to the user
-        st.error(f"{upload.name} could not be read as CSV/TSV ({exc}). Save it as UTF-8 CSV with a header row.")
+        st.session_state.pop("exp-upload-path", None)
+        st.error(f"{name} could not be read as CSV/TSV ({exc}). Save it as UTF-8 CSV with a header row.")
         return None
     left, right = st.columns(2)
     text_col = left.selectbox(
@@ -456,12 +463,14 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
     )
     cols[2].metric(
         "Energy",
-        f"{predicted['energy_kwh'] * 1000:.2g} Wh" if predicted["energy_kwh"] else "–",
-        help=power_source or "Needs this device's average power: measure the machine again, or finish one run.",
+        f"{human(predicted['energy_kwh'] * 1000)} Wh" if predicted["energy_kwh"] else "–",
+        help=power_source
+        or f"Needs this device's average power: finish one run, or measure it with `python -m efficiency calibrate "
+        f"--model {config.model.name}` (a calibration from an older version has none).",
     )
     cols[3].metric(
         "CO₂eq",
-        f"{predicted['co2_kg'] * 1000:.2g} g" if predicted["co2_kg"] else "–",
+        f"{human(predicted['co2_kg'] * 1000)} g" if predicted["co2_kg"] else "–",
         help="The predicted energy priced under the sidebar's grid.",
     )
     st.markdown(":orange-badge[estimated]", help=predicted["method"])

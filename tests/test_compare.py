@@ -13,9 +13,11 @@ from efficiency.compare import (
     config_diff,
     export_runs,
     group_seeds,
+    human,
     pareto_mask,
     reprice,
     run_frame,
+    shown_value,
     signature,
     technique_label,
     versus,
@@ -91,6 +93,24 @@ def test_experiments_with_the_same_techniques_are_told_apart_by_what_differs(sto
         "full fine-tuning · tiny, epochs 1",
         "lora",  # unique: no suffix
     ]
+
+
+def test_labels_add_settings_until_each_is_unique(store):
+    def cfg(model, lr, epochs=3):
+        return {**config(model=model, epochs=epochs), "train": {"epochs": epochs, "learning_rate": lr}}
+
+    finished(store, cfg("minilm", 5e-5), accuracy=0.7)
+    finished(store, cfg("minilm", 1e-4), accuracy=0.7)
+    finished(store, cfg("tiny", 5e-5, epochs=1), accuracy=0.5)
+    labels = [g.label for g in group_seeds(store.list())]
+    assert len(set(labels)) == 3, labels
+    assert labels[0] == "full fine-tuning · minilm, epochs 3, learning rate 5e-05"
+
+
+def test_figures_are_shown_in_human_units():
+    assert shown_value("energy_kwh", 0.00012) == pytest.approx(0.12)  # Wh
+    assert shown_value("train_wall_s", 12.0) == 12.0
+    assert (human(0.0123), human(150.4), human(1234.6)) == ("0.012", "150", "1,235")
 
 
 def test_pareto_frontier():
