@@ -273,26 +273,16 @@ def a_versus_b(groups: list[Group]) -> tuple[Group, Group] | None:
     # Options are run ids, keyed by the experiments shown: when those change, a choice returns to its default
     # rather than silently pointing at another experiment.
     key = hash(tuple(ids))
-    a = by_id[
-        left.selectbox(
-            "A (reference)",
-            ids,
-            index=ids.index(a_default),
-            format_func=label,
-            key=f"cmp.a.{key}",
-            help="By default full fine-tuning of the same model.",
-        )
-    ]
-    b = by_id[
-        right.selectbox(
-            "B",
-            ids,
-            index=ids.index(b_default),
-            format_func=label,
-            key=f"cmp.b.{key}",
-            help="The run to judge against A: by default the one you came from, or the newest.",
-        )
-    ]
+    pickers = (
+        (left, "A (reference)", a_default, "a", "By default full fine-tuning of the same model."),
+        (right, "B", b_default, "b", "The run to judge against A: by default the one you came from, or the newest."),
+    )
+    a, b = (
+        by_id[
+            column.selectbox(name, ids, index=ids.index(default), format_func=label, key=f"cmp.{tag}.{key}", help=help)
+        ]
+        for column, name, default, tag, help in pickers
+    )
     result = versus(a, b, st.session_state.get("cmp.quality", "accuracy"))
     with st.container(border=True):
         st.markdown(f"#### B against A: {versus_sentence(result) or 'no figures to compare'}")
