@@ -58,8 +58,24 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
 h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 1.9rem !important; }
 [data-testid="stMetricValue"] { font-size: 2.8rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
+section[data-testid="stSidebar"] { width: 24rem !important; min-width: 24rem !important; }
 </style>
 """
+
+
+def through_the_router() -> None:
+    """Make sure this page runs inside app.py's router (sidebar, scheduler), even on a cold server.
+
+    Streamlit (1.67) treats a `pages/` folder beside the main script as a legacy multipage app until
+    `st.navigation` has run once in the server: the first visitor who opens /experiment or /compare
+    directly would get the page alone, without the sidebar or the scheduler. Clearing that flag (what
+    `st.navigation` itself does) and rerunning hands the visit to app.py, which then opens this page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 # --- cached resources (created once per server, never mutated) ---------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -163,6 +164,7 @@ def frontier(
     coloured and joined by a step line; dominated ones are grey.
     """
     figure = go.Figure()
+    leaning = dict(zip(map(id, points), _label_positions([p["x"] for p in points], log_x), strict=True))
     front = sorted((p for p in points if p["on_front"]), key=lambda p: p["x"])
     if len(front) > 1:
         figure.add_trace(
@@ -187,7 +189,7 @@ def frontier(
                 error_x={"type": "data", "array": [p.get("x_sd") or 0 for p in chosen], "visible": True},
                 mode="markers+text",
                 text=[p["label"] for p in chosen],
-                textposition="top center",
+                textposition=[leaning[id(p)] for p in chosen],
                 marker={
                     "color": colour,
                     "size": [10 + 3 * min(p.get("n", 1), 5) for p in chosen],
@@ -209,6 +211,20 @@ def frontier(
         legend={"orientation": "h", "y": -0.15},
     )
     return figure
+
+
+def _label_positions(xs: Sequence[float], log_x: bool) -> list[str]:
+    """Labels lean inwards: a point near the right edge is labelled on its left, so no label is cut off."""
+    values = [math.log10(x) if log_x and x and x > 0 else x for x in xs]
+    known = [v for v in values if v is not None]
+    if len(known) < 2 or max(known) == min(known):
+        return ["top center"] * len(xs)
+    low, span = min(known), max(known) - min(known)
+    positions = []
+    for v in values:
+        share = 0.5 if v is None else (v - low) / span
+        positions.append("top left" if share > 0.7 else "top right" if share < 0.3 else "top center")
+    return positions
 
 
 def loss_overlay(curves: dict[str, Sequence[dict[str, Any]]], x_key: str = "step") -> go.Figure:

@@ -269,12 +269,19 @@ def versus(a: Group, b: Group, quality: str = "accuracy") -> dict[str, Any]:
     return out
 
 
+def ratio_phrase(factor: float | None, more: str = "slower", less: str = "faster") -> str | None:
+    """A's cost over B's in words: 3.1 -> '3.1x faster', 0.04 -> '25.7x slower' (never a bare 0.04x)."""
+    if not factor:
+        return None
+    return f"{factor:.1f}x {less}" if factor >= 1 else f"{1 / factor:.1f}x {more}"
+
+
 def versus_sentence(result: dict[str, Any]) -> str:
     """'3.1x faster, -0.8 accuracy points (within noise), 12 g CO2 saved'."""
     parts = []
-    factor = result.get("train_wall_s_factor")
-    if factor:
-        parts.append(f"{factor:.1f}x faster" if factor >= 1 else f"{1 / factor:.1f}x slower")
+    speed = ratio_phrase(result.get("train_wall_s_factor"))
+    if speed:
+        parts.append(speed)
     points = result.get("quality_points")
     if points is not None:
         name = QUALITY[result["quality"]].lower()

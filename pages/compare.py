@@ -17,6 +17,7 @@ from efficiency.compare import (
     group_seeds,
     human,
     pareto_mask,
+    ratio_phrase,
     reprice,
     run_frame,
     shown_value,
@@ -145,21 +146,26 @@ def actions(selected: list[int], all_ids: list[int]) -> None:
     records = [r for r in (store.get(i) for i in ids) if r is not None]
     which = "selected" if selected else "shown"
     left, middle, right = st.columns(3)
+    # Short labels: three buttons side by side must stay whole in presentation mode's large type.
     left.download_button(
-        f"Export {which} runs (CSV)",
+        "Export CSV",
         export_runs(records, "csv"),
         "efficiency-lab-runs.csv",
         "text/csv",
-        help="One row per run: its figures and its config as JSON.",
+        help=f"The {len(records)} {which} runs, one row each: their figures and their config as JSON.",
     )
     middle.download_button(
-        f"Export {which} runs (JSON)",
+        "Export JSON",
         export_runs(records, "json"),
         "efficiency-lab-runs.json",
         "application/json",
-        help="Everything stored: config, metrics, curves, environment.",
+        help=f"Everything stored for the {len(records)} {which} runs: config, metrics, curves, environment.",
     )
-    if right.button("Delete selected runs", disabled=not selected, help="Select rows in the table first."):
+    if right.button(
+        "Delete selected",
+        disabled=not selected,
+        help="Deletes the selected runs after a confirmation. Select rows in the table first.",
+    ):
         confirm_delete(selected)
     if "cmp.deleted" in st.session_state:
         deleted, refused = st.session_state.pop("cmp.deleted")
@@ -287,12 +293,16 @@ def a_versus_b(groups: list[Group]) -> tuple[Group, Group] | None:
     with st.container(border=True):
         st.markdown(f"#### B against A: {versus_sentence(result) or 'no figures to compare'}")
         cols = st.columns(4)
-        factor = result.get("train_wall_s_factor")
         cols[0].metric(
-            "Training time", f"{factor:.2f}x" if factor else "–", help="A's time over B's: above 1, B is faster."
+            "Training time",
+            ratio_phrase(result.get("train_wall_s_factor")) or "–",
+            help="B's training wall time against A's (measured).",
         )
-        flops = result.get("train_flops_factor")
-        cols[1].metric("Training FLOPs", f"{flops:.2f}x" if flops else "–", help="A's FLOPs over B's.")
+        cols[1].metric(
+            "Training FLOPs",
+            ratio_phrase(result.get("train_flops_factor"), more="more", less="fewer") or "–",
+            help="B's counted training FLOPs against A's; – where one of them was not counted (TF-IDF).",
+        )
         points = result.get("quality_points")
         noise = result.get("noise_points")
         cols[2].metric(
@@ -355,6 +365,7 @@ def curves_overlay(selected: list[int], groups: list[Group]) -> None:
         st.caption("Showing the first run of each experiment: select rows in the table to choose.")
 
 
+ui.through_the_router()
 st.title("Compare")
 store = ui.get_store()
 records = store.list()

@@ -589,6 +589,7 @@ def default_name(model: str, data: DataConfig, techniques: list[TechniqueSpec]) 
     return f"{model} {what} on {dataset}"
 
 
+ui.through_the_router()
 st.title("Experiment")
 watched = st.query_params.get("run")
 if watched and watched.isdigit():

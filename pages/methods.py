@@ -25,6 +25,7 @@ PAPERS = [
     "CodeCarbon (2024). mlco2/codecarbon, the energy tracker and the carbon-intensity data used here.",
 ]
 
+ui.through_the_router()
 st.title("Methods")
 st.markdown((paths.REPO_ROOT / "assets" / "methods.md").read_text(encoding="utf-8"))
 

@@ -6,6 +6,7 @@ import time
 
 import pytest
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from efficiency import paths, scheduler
@@ -24,6 +25,23 @@ def fresh_caches():
     st.cache_data.clear()
     yield
     scheduler.close_all()
+
+
+COLD_INIT = PagesManager.__init__
+
+
+@pytest.fixture(autouse=True)
+def warm_server(monkeypatch):
+    """Each AppTest run starts like a cold server, which treats pages/ as a legacy multipage app until
+    app.py's st.navigation has run. A real server is cold once, for its first visitor (the router guard
+    hands that visit to app.py: test_a_cold_servers_first_visit_goes_through_the_router); tests see a warm one.
+    """
+
+    def warm_init(self, *args, **kwargs):
+        COLD_INIT(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", warm_init)
 
 
 def page(name: str | None = None, **params: str) -> AppTest:
@@ -60,6 +78,21 @@ def finished_run(techniques=(), seed=42, **metrics) -> int:
 
 
 # --- home ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["experiment", "compare", "methods"])
+def test_a_cold_servers_first_visit_goes_through_the_router(monkeypatch, name):
+    monkeypatch.setattr(PagesManager, "__init__", COLD_INIT)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page(f"pages/{name}.py").run()  # a direct link is the very first request
+    assert not at.exception, at.exception
+    assert at.title[0].value == name.capitalize()
+    assert [t.label for t in at.sidebar.toggle] == ["Presentation mode"], "the router's sidebar is there"
+
+
+def test_subpages_show_the_shared_sidebar():
+    at = page("compare")
+    assert at.sidebar.selectbox(key="country").value == "WORLD"
+
+
 def test_home_explains_the_three_pillars_and_offers_the_demo():
     at = page()
     assert at.title[0].value == "Efficiency Lab"

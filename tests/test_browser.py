@@ -51,6 +51,8 @@ def queue_tiny_run(page, url: str, name: str, epochs: int) -> str:
     """Build a tiny-model experiment on the Experiment page and press Train; returns the run id."""
     page.goto(f"{url}/experiment")
     page.get_by_role("heading", name="Experiment", exact=True).wait_for(timeout=60_000)
+    # The router ran (its sidebar is there), even when this direct link is a cold server's first visit.
+    page.get_by_text("Country for CO₂").wait_for(timeout=30_000)
     choose(page, "Model", TINY)
     page.get_by_text("Advanced: training, data and measurement settings").click()
     epochs_box = page.get_by_role("spinbutton", name="epochs", exact=True)

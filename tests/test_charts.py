@@ -21,6 +21,17 @@ def test_frontier_greys_dominated_points_and_draws_the_front_as_steps():
     assert figure.layout.xaxis.type == "log"
 
 
+def test_frontier_labels_lean_inwards_so_edge_labels_stay_whole():
+    points = [
+        {"label": label, "x": x, "y": 0.5, "n": 1, "on_front": False}
+        for label, x in (("cheap", 1.0), ("middle", 50.0), ("dear", 100.0))
+    ]
+    (grey,) = charts.frontier(points, "train s", "accuracy").data
+    assert list(grey.textposition) == ["top right", "top center", "top left"]
+    (log_grey,) = charts.frontier(points, "train s", "accuracy", log_x=True).data
+    assert list(log_grey.textposition)[1] == "top left"  # 50 is near the right end of 1..100 on a log axis
+
+
 def test_token_histogram_marks_the_truncation_line():
     figure = charts.token_lengths([10, 20, 200, 300], 128)
     line = figure.layout.shapes[0]

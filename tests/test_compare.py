@@ -15,6 +15,7 @@ from efficiency.compare import (
     group_seeds,
     human,
     pareto_mask,
+    ratio_phrase,
     reprice,
     run_frame,
     shown_value,
@@ -139,6 +140,13 @@ def test_versus_reports_factors_points_and_noise(store):
     assert result["within_noise"] is True
     assert result["co2_saved_g"] == pytest.approx(0.5)
     assert versus_sentence(result).startswith("3.0x faster, +0.0 accuracy points (within noise)")
+
+
+def test_ratios_read_as_words_in_both_directions():
+    assert ratio_phrase(3.14) == "3.1x faster"
+    assert ratio_phrase(1 / 25.7) == "25.7x slower"  # never a bare "0.04x" beside a headline that says slower
+    assert ratio_phrase(0.5, more="more", less="fewer") == "2.0x more"
+    assert ratio_phrase(None) is None
 
 
 def test_a_difference_larger_than_the_spread_is_not_noise(store):
