@@ -42,6 +42,7 @@ bench: $(STAMP)
 bench-techniques: $(STAMP)
 	$(PY) benchmarks/bench_techniques.py
 	$(PY) benchmarks/bench_techniques.py --suite marathi
+	$(PY) benchmarks/bench_techniques.py --suite nusax-more
 
 screenshots: $(STAMP) $(CHROMIUM)
 	$(PY) scripts/screenshots.py

@@ -62,8 +62,9 @@ def home() -> None:
     if watched and watched.isdigit():
         ui.watch(int(watched))
     st.subheader("Latest runs")
+    # Always refreshed, faster while something runs: a run queued from another session or the CLI shows up.
     active = any(r.status in ("queued", "running") for r in store.list(limit=10))
-    st.fragment(run_every=2.0 if active else None)(ui.latest_runs)()
+    st.fragment(run_every=2.0 if active else 10.0)(ui.latest_runs)()
 
 
 st.set_page_config(page_title="Efficiency Lab", page_icon="⚡", layout="wide")

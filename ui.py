@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from efficiency import charts, estimate, paths, settings
-from efficiency.compare import human, shown_value
+from efficiency import charts, estimate, paths, reports, settings
+from efficiency.compare import human, scientific, shown_value
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
 from efficiency.executor import LocalProcessExecutor
@@ -34,7 +34,7 @@ CARD: list[tuple[str, str, Callable[[Any], str]]] = [
     ("accuracy", "Accuracy", "{:.1%}".format),
     ("macro_f1", "Macro-F1", "{:.3f}".format),
     ("train_wall_s", "Training time", "{:.1f} s".format),
-    ("train_flops", "Training FLOPs", "{:.3g}".format),
+    ("train_flops", "Training FLOPs", scientific),
     ("energy_kwh", "Energy", lambda kwh: f"{human(kwh * 1000)} Wh"),
     ("co2_kg", "CO₂eq", lambda kg: f"{human(kg * 1000)} g"),
     ("peak_memory_mb", "Peak memory", "{:.0f} MiB".format),
@@ -357,9 +357,13 @@ def _watch_body(run_id: int) -> None:
     if record.status == "queued":
         position = store.queue_position(record.id)
         ahead = max((position or 1) - 1, 0)
+        training = any(r.status == "running" and r.device == record.device for r in store.active())
+        if ahead:
+            where = f"{ahead} queued run(s) ahead of it" + (", and one run is training now." if training else ".")
+        else:
+            where = "It is next" + (", after the run training now." if training else ": it starts any second.")
         st.info(
-            f"Queued: position {position} for {record.device}. "
-            + (f"{ahead} run(s) ahead, plus the one training now." if ahead else "It starts when the device is free."),
+            f"Queued: position {position} for {record.device}. {where}",
             icon=":material/hourglass_top:",
         )
         if st.button("Cancel this run", key=f"cancel-{record.id}", help="Takes it out of the queue; nothing is lost."):
@@ -390,7 +394,12 @@ def _live(record: RunRecord) -> None:
         )
         st.progress(min(step / total, 1.0), text=f"{phase} · step {step} of {total} · epoch {progress['epoch']:.2f}")
     cols = st.columns(4)
-    cols[0].metric("Loss", f"{progress['loss']:.3f}" if progress.get("loss") is not None else "–")
+    cols[0].metric(
+        "Loss",
+        f"{progress['loss']:.3f}" if progress.get("loss") is not None else "–",
+        help="Cross-entropy of the latest training batch (measured): it jumps from batch to batch; the curve shows "
+        "the trend.",
+    )
     cols[1].metric("Examples/s", f"{progress.get('examples_per_s', 0):.1f}", help="Training examples per second.")
     eta = progress.get("eta_s")
     cols[2].metric(
@@ -451,8 +460,8 @@ def result_card(record: RunRecord) -> None:
     for start in range(0, len(shown), per_row):
         for column, (key, label, fmt) in zip(st.columns(per_row), shown[start : start + per_row], strict=False):
             with column:
-                st.metric(label, fmt(metrics[key]))
                 info = provenance.get(key)
+                st.metric(label, fmt(metrics[key]), help=info["method"] if info else None)
                 if info:
                     colour = BADGE_COLOURS.get(info["kind"], "gray")
                     st.markdown(f":{colour}-badge[{info['kind']}]", help=info["method"])
@@ -473,8 +482,7 @@ def result_card(record: RunRecord) -> None:
     if techniques:
         with st.expander("What each technique did", expanded=True):
             for name, report in techniques.items():
-                st.markdown(f"**{name}**")
-                st.json(report, expanded=False)
+                technique_report(name, report, key=f"{record.id}-{name}")
     if metrics.get("misclassified"):
         with st.expander("Misclassified test examples"):
             st.dataframe(pd.DataFrame(metrics["misclassified"]), hide_index=True, width="stretch")
@@ -482,13 +490,72 @@ def result_card(record: RunRecord) -> None:
         st.warning(metrics["save_error"] + " Every figure above was still measured and kept.")
     if record.model_path and record.status == "finished":
         try_sentences(record)
+    elif record.status == "finished" and record.model != "tfidf-logreg":
+        st.caption(
+            ":material/info: To try your own sentences on a model, tick *Keep the trained model* before training "
+            "(Advanced settings); this run's model was not kept."
+        )
     _next_steps(record)
     with st.expander("How each figure was measured"):
+        _counted_vs_rule_of_thumb(metrics)
         st.dataframe(
             pd.DataFrame([{"figure": k, "kind": v["kind"], "method": v["method"]} for k, v in provenance.items()]),
             hide_index=True,
             width="stretch",
         )
+
+
+def technique_report(name: str, report: dict[str, Any], key: str) -> None:
+    """One technique's report in words: settings, figures, before/after where it measured twice, stages."""
+    from efficiency.techniques import REGISTRY
+
+    summary = getattr(REGISTRY.get(name), "summary", "")
+    st.markdown(f"**{name}**: {summary}")
+    settings_text = reports.settings_line(report)
+    if settings_text:
+        st.caption(f"Settings: {settings_text}")
+    figures = reports.facts(report)
+    if len(figures):
+        st.dataframe(figures, hide_index=True, key=f"facts-{key}")
+    compared = reports.before_after(report)
+    if compared is not None:
+        st.markdown(
+            f"Measured on this run, before and after ({report.get('before_label', 'before')} → "
+            f"{report.get('after_label', 'after')}):",
+            help="The same test split, latency timing and size measurement as the run's own figures, applied to the "
+            "model on each side of the technique.",
+        )
+        st.dataframe(
+            compared,
+            hide_index=True,
+            key=f"before-after-{key}",
+            column_config={"after / before": st.column_config.NumberColumn(format="%.2fx")},
+        )
+    per_stage = reports.stages(report)
+    if per_stage is not None:
+        st.markdown(
+            "Per stage (multistage filtering):",
+            help="Stage 0 trains on everything and sets the loss threshold; stage 1 runs forward on every example "
+            "and backward only on hard ones; stage 2 also skips the forward pass of examples predicted easy.",
+        )
+        st.dataframe(per_stage, hide_index=True, key=f"stages-{key}")
+
+
+def _counted_vs_rule_of_thumb(metrics: dict[str, Any]) -> None:
+    """FLOPs counted on this run beside the textbook 6·N·D: where they differ is a lesson in itself."""
+    rule = metrics.get("analytical_train_flops")
+    counted = metrics.get("train_flops")
+    if not rule or not counted:
+        return
+    counted -= metrics.get("teacher_flops") or 0.0  # the rule covers the steps of this model only
+    st.markdown(
+        f"**FLOPs, counted against the rule of thumb.** Counted on this run: {scientific(counted)}; "
+        f"6·N·D (N non-embedding parameters, D = {metrics.get('train_tokens', 0):,} padded tokens): "
+        f"{scientific(rule)}, so counted / rule = {counted / rule:.2f}. Below 1: frozen weights skip their "
+        "weight gradients (PEFT, restricted fine-tuning) or passes ran forward only (filtering); above 1: "
+        "attention's T² term and the classification head, which the rule leaves out.",
+        help=metrics.get("provenance", {}).get("analytical_train_flops", {}).get("method"),
+    )
 
 
 def _predicted_vs_measured(predicted: dict[str, Any], metrics: dict[str, Any]) -> None:
@@ -554,19 +621,32 @@ def try_sentences(record: RunRecord) -> None:
 
 def _next_steps(record: RunRecord) -> None:
     left, middle, right = st.columns(3)
-    if record.status == "finished" and left.button(
-        "Repeat with 2 more seeds",
-        key=f"repeat-{record.id}",
-        help="Queues the same experiment twice more with other seeds, so Compare can show the spread.",
-    ):
-        ids = repeat_with_seeds(record)
-        st.success(f"Queued runs {', '.join(map(str, ids))}.")
+    repeated = st.session_state.setdefault("repeated", {})
+    if record.status == "finished":
+        left.button(
+            "Repeat with 2 more seeds",
+            key=f"repeat-{record.id}",
+            # A callback runs before the page is drawn, so the button is already disabled when it reappears.
+            on_click=lambda: repeated.__setitem__(record.id, repeat_with_seeds(record)),
+            disabled=record.id in repeated,  # a second click would queue two more
+            help="Queues the same experiment twice more with other seeds, so Compare can show the spread.",
+        )
+    for run_id in repeated.get(record.id, []):
+        left.page_link(
+            "pages/experiment.py",
+            label=f"Run {run_id} (queued: another seed)",
+            icon=":material/hourglass_top:",
+            query_params={"run": str(run_id)},
+            help="Opens its live view.",
+        )
+    plain = not (record.config or {}).get("techniques")
     middle.page_link(
         "pages/compare.py",
-        label="Compare with full fine-tuning",
+        label="Compare with the other runs" if plain else "Compare with full fine-tuning",
         icon=":material/balance:",
         query_params={"dataset": record.dataset, "b": str(record.id)},
-        help="Opens Compare on this dataset with this run as B.",
+        help="Opens Compare on this dataset with this run as B (A: full fine-tuning of the same model, where there "
+        "is one).",
     )
     right.page_link(
         "pages/experiment.py",

@@ -7,6 +7,7 @@ seeds' combined spread is marked "within noise".
 
     python benchmarks/bench_techniques.py                      # MiniLM, NusaX-senti javanese, 3 seeds
     python benchmarks/bench_techniques.py --suite marathi      # MahaSent-MR, limited train set: pruning + distillation
+    python benchmarks/bench_techniques.py --suite nusax-more   # prefix, amp, head and gradual pruning, length/dedup
     python benchmarks/bench_techniques.py --rows runs.jsonl    # keep each run as it finishes; rerun to resume
     python benchmarks/bench_techniques.py --model tiny --limit-train 64 --seeds 1 --epochs 1 --only full,lora  # smoke
 """
@@ -47,6 +48,21 @@ SUITES: dict[str, dict] = {
             "filter 50% hardest": [("filter", {"method": "hardest", "keep": 0.5})],
             "quant int8": [("quant", {})],
             "lora + quant": [("lora", {}), ("quant", {})],
+        },
+    },
+    # The techniques and variants the main table leaves out, with their own full fine-tuning baseline
+    # (a separate sitting, so its ratios are taken against a full run of the same sitting).
+    "nusax-more": {
+        "dataset": "nusax-senti/javanese",
+        "limit_train": None,
+        "configs": {
+            "full": [],
+            "prefix": [("prefix", {})],
+            "amp bf16": [("amp", {"dtype": "bf16", "allow_emulated": True})],
+            "prune 50% heads": [("prune", {"method": "heads", "sparsity": 0.5})],
+            "prune 50% gradual": [("prune", {"method": "magnitude", "sparsity": 0.5, "schedule": "gradual"})],
+            "filter length": [("filter", {"method": "length"})],
+            "filter dedup": [("filter", {"method": "dedup"})],
         },
     },
     "marathi": {

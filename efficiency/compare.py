@@ -41,6 +41,17 @@ def shown_value(key: str, value: float | None) -> float | None:
     return None if value is None else value * SHOWN_SCALE.get(key, 1.0)
 
 
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def scientific(value: float) -> str:
+    """5.5 × 10¹² for large counts such as FLOPs: read aloud more easily than 5.5e+12."""
+    if value == 0 or abs(value) < 1e4:
+        return f"{value:,.0f}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{float(mantissa):g} × 10{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
 def human(value: float) -> str:
     """Two significant digits for small figures, whole numbers with separators for large ones."""
     return f"{value:.2g}" if abs(value) < 100 else f"{value:,.0f}"
@@ -267,6 +278,25 @@ def versus(a: Group, b: Group, quality: str = "accuracy") -> dict[str, Any]:
         out["noise_points"] = noise
         out["within_noise"] = out["quality_points"] is not None and abs(out["quality_points"]) <= noise
     return out
+
+
+def charged_curve(record: RunRecord) -> list[dict[str, Any]]:
+    """A run's training curve with the cost spent before its first step added: a distillation teacher
+    trained in the job shifts the student's FLOPs and time, so runs overlaid on those axes line up fairly."""
+    metrics = record.metrics or {}
+    flops0, time0 = metrics.get("teacher_flops") or 0.0, metrics.get("teacher_wall_s") or 0.0
+    points = (record.curves or {}).get("train") or []
+    if not flops0 and not time0:
+        return list(points)
+    shifted = []
+    for point in points:
+        point = dict(point)
+        if point.get("flops") is not None:
+            point["flops"] += flops0
+        if point.get("elapsed_s") is not None:
+            point["elapsed_s"] += time0
+        shifted.append(point)
+    return shifted
 
 
 def ratio_phrase(factor: float | None, more: str = "slower", less: str = "faster") -> str | None:

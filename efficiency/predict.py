@@ -47,7 +47,7 @@ class KeptModel:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self._tokenizer = AutoTokenizer.from_pretrained(self.folder)
-        if (self.folder / "model.pt").exists():  # quantized: no longer a transformers model
+        if (self.folder / "model.pt").exists():  # quantized or head-pruned: no longer a transformers model
             self._model = torch.load(self.folder / "model.pt", weights_only=False)  # a file this lab wrote
         elif (self.folder / "adapter_config.json").exists():
             import json

@@ -27,7 +27,7 @@ from efficiency.measure import Provenance, environment, latency, size
 from efficiency.measure.busy import OtherLoad
 from efficiency.measure.carbon import co2_kg, intensity_g_per_kwh, resolve_country
 from efficiency.measure.energy import EnergyMeter, EnergyReading, NvmlEnergyCounter
-from efficiency.measure.flops import FlopMeter
+from efficiency.measure.flops import ANALYTICAL_METHOD, FlopMeter, analytical_train_flops
 from efficiency.measure.memory import CUDA_METHOD, RSS_METHOD, PeakMemory
 from efficiency.measure.timer import PhaseTimer
 from efficiency.models import TFIDF, TINY, load_classifier
@@ -293,8 +293,12 @@ def _execute(
             if not getattr(model, "is_quantized", False):  # bitsandbytes placed it at load (device_map)
                 model.to(device)
             total_params, trainable_params = size.parameter_counts(model)
+            embedding_params = size.embedding_parameter_count(model)
             context.measure = partial(
                 _measure_model, encoded[2], tokenizer.pad_token_id, device, dataset.num_labels, resolved
+            )
+            context.time_steps = partial(
+                _time_steps, encoded[0], resolved.train.batch_size, tokenizer.pad_token_id, device
             )
             outcome = fit(
                 model,
@@ -334,6 +338,13 @@ def _execute(
         put("train_flops", flops.train_flops + teacher_cost["flops"], "counted", flops.method)
         if teacher_cost["flops"]:
             put("teacher_flops", teacher_cost["flops"], "counted", flops.method + "; the teacher's training and logits")
+        put("train_tokens", flops.tokens["train_forward"])
+        put(
+            "analytical_train_flops",
+            analytical_train_flops(total_params - embedding_params, flops.tokens),
+            "estimated",
+            ANALYTICAL_METHOD,
+        )
         put("train_forward_flops", flops.totals["train_forward"], "counted", flops.method)
         put("train_backward_flops", flops.totals["train_backward"], "counted", flops.method)
         put("eval_flops", flops.totals["eval_forward"], "counted", flops.method)
@@ -383,9 +394,13 @@ def _execute(
 
 def _save_model(model: torch.nn.Module, tokenizer: Any, folder: Path) -> str:
     quantized = any("quantized" in type(m).__module__ for m in model.modules())
-    if hasattr(model, "save_pretrained") and not quantized:
+    # Heads cut out of some layers have no place in a transformers config (v5 dropped `pruned_heads`):
+    # from_pretrained would rebuild full-size layers and refuse the weights.
+    heads = getattr(getattr(model, "config", None), "num_attention_heads", None)
+    sliced = any(getattr(m, "num_attention_heads", heads) != heads for m in model.modules())
+    if hasattr(model, "save_pretrained") and not quantized and not sliced:
         model.save_pretrained(folder)  # a PEFT model left unmerged saves its adapter only
-    else:  # transformers cannot save dynamically quantized Linear layers: pickle the module
+    else:  # transformers cannot save quantized Linear layers nor sliced heads: pickle the module
         folder.mkdir(parents=True, exist_ok=True)
         torch.save(model, folder / "model.pt")
     tokenizer.save_pretrained(folder)
@@ -501,6 +516,14 @@ def _load_run_model(store: RunStore, label_names: list[str], model_name: str, ru
     if [model.config.id2label[i] for i in range(model.config.num_labels)] != list(label_names):
         raise ConfigError(f"Run {run_id} was trained on other labels: choose a teacher from the same dataset.")
     return model
+
+
+def _time_steps(
+    split: Any, batch_size: int, pad_id: int, device: torch.device, model: torch.nn.Module, dtype: Any
+) -> dict[str, float]:
+    from efficiency.training import time_steps
+
+    return time_steps(model, split, batch_size, pad_id, device, dtype)
 
 
 def _measure_model(

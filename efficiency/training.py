@@ -167,6 +167,53 @@ class EvalResult:
 
 
 @torch.inference_mode()
+def time_steps(
+    model: torch.nn.Module,
+    split: EncodedSplit,
+    batch_size: int,
+    pad_id: int,
+    device: torch.device,
+    dtype: torch.dtype | None,
+    steps: int = 5,
+) -> dict[str, float]:
+    """One forward and backward pass on a batch of median length, in fp32 or under autocast(dtype).
+
+    The median of `steps` timed passes after one warm-up; the weights do not change (no optimiser
+    step, gradients cleared). On CUDA also the peak memory the passes allocated. For amp's
+    before/after figures: the same model and batch, only the precision differs.
+    """
+    order = sorted(range(len(split)), key=lambda i: split.lengths[i])
+    middle = max(0, len(order) // 2 - batch_size // 2)
+    batch = collate(split, order[middle : middle + batch_size], pad_id, device)
+    context = partial(torch.autocast, device_type=device.type, dtype=dtype) if dtype is not None else nullcontext
+    was_training = model.training
+    model.train()
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        start_bytes = torch.cuda.memory_allocated(device)
+    times = []
+    try:
+        for i in range(steps + 1):
+            started = time.perf_counter()
+            with context():
+                loss = mean_loss(model, batch)
+            if loss.requires_grad:
+                loss.backward()
+            if cuda:
+                torch.cuda.synchronize(device)
+            if i:  # the first pass warms caches and kernels up
+                times.append(time.perf_counter() - started)
+            model.zero_grad(set_to_none=True)
+    finally:
+        model.train(was_training)
+    figures = {"step_ms": 1000 * float(np.median(times)), "tokens_per_batch": float(batch["input_ids"].numel())}
+    if cuda:
+        figures["step_peak_memory_mb"] = (torch.cuda.max_memory_allocated(device) - start_bytes) / 2**20
+    return figures
+
+
 def evaluate(
     model: torch.nn.Module,
     split: EncodedSplit,

@@ -12,6 +12,7 @@ from efficiency.compare import (
     QUALITY,
     Group,
     baseline_of,
+    charged_curve,
     config_diff,
     export_runs,
     group_seeds,
@@ -348,7 +349,7 @@ def curves_overlay(selected: list[int], groups: list[Group]) -> None:
     for run_id in ids:
         record = store.get(run_id)
         if record and record.curves and record.curves.get("train"):
-            curves[f"run {run_id}: {record.name}"[:60]] = record.curves["train"]
+            curves[f"run {run_id}: {record.name}"[:60]] = charged_curve(record)
     if not curves:
         return
     st.subheader("Training loss, overlaid")
@@ -358,7 +359,8 @@ def curves_overlay(selected: list[int], groups: list[Group]) -> None:
         format_func=charts.CURVE_AXES.get,
         horizontal=True,
         key="cmp.curve-axis",
-        help="Examples seen or FLOPs line up runs fairly when some train on filtered data.",
+        help="Examples seen or FLOPs line up runs fairly when some train on filtered data. On the FLOPs and time axes "
+        "a distillation run starts where its teacher's training (charged to it) ended.",
     )
     ui.chart(charts.loss_overlay(curves, x_key), key="cmp.curves")
     if not selected:

@@ -7,6 +7,7 @@ import hashlib
 import math
 import re
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ TITLES = {
     "distill": "Distillation",
     "prune": "Pruning",
     "amp": "Mixed precision",
-    "quant": "Quantization (int8)",
+    "quant": "Quantization",
     "lora": "LoRA",
     "prefix": "Prefix tuning",
     "ia3": "IA³",
@@ -141,10 +142,20 @@ def settings_of(cls: type, current: Any, names: list[str], prefix: str) -> dict[
     return values
 
 
-def technique_settings(name: str, current: dict[str, Any]) -> dict[str, Any]:
-    """The technique's settings; only those changed from their defaults go into the config."""
+def technique_settings(
+    name: str, current: dict[str, Any], special: dict[str, Callable[[dict[str, Any], Any], Any]] | None = None
+) -> dict[str, Any]:
+    """The technique's settings; only those changed from their defaults go into the config.
+
+    `special` gives a field its own widget (the distillation teacher: a list of kept runs, not free text).
+    """
     chosen = {}
     for f in describe(name)["fields"]:
+        if special and f["name"] in special:
+            value = special[f["name"]](f, current.get(f["name"], f["default"]))
+            if value != f["default"]:
+                chosen[f["name"]] = value
+            continue
         value = value_widget(
             f["name"].replace("_", " "),
             f["type"],
@@ -156,6 +167,37 @@ def technique_settings(name: str, current: dict[str, Any]) -> dict[str, Any]:
         if value != f["default"]:
             chosen[f["name"]] = value
     return chosen
+
+
+def teacher_widget(field: dict[str, Any], current: Any, model: str, dataset: str) -> str:
+    """The distillation teacher: trained in this job, or one of the kept full fine-tuning runs that fit."""
+    kept = [
+        r
+        for r in ui.get_store().list(status="finished")
+        if r.model_path and r.model == model and r.dataset == dataset and not (r.config or {}).get("techniques")
+    ]
+    options = ["train"] + [str(r.id) for r in kept]
+    names = {
+        str(r.id): f"run {r.id}: {r.name} (kept, accuracy {(r.metrics or {}).get('accuracy', 0):.3f})" for r in kept
+    }
+    current = str(current)
+    if current not in options:  # a teacher from a run that was deleted, or from another model or dataset
+        current = "train"
+    choice = st.selectbox(
+        "teacher",
+        options,
+        index=options.index(current),
+        format_func=lambda o: "train one first, in this job (charged to this run)" if o == "train" else names[o],
+        help=field["help"]
+        + (
+            ""
+            if kept
+            else " No kept full fine-tuning run of this model and dataset yet: tick 'Keep the trained model' on one."
+        ),
+        key="exp.t.distill.teacher",
+        persist_state="session",
+    )
+    return choice
 
 
 def technique_help(name: str) -> str:
@@ -350,7 +392,7 @@ def _json(data: DataConfig) -> str:
     return json.dumps(dataclasses.asdict(data), sort_keys=True)
 
 
-def pick_techniques(base: RunConfig, model: str) -> list[TechniqueSpec]:
+def pick_techniques(base: RunConfig, model: str, dataset: str) -> list[TechniqueSpec]:
     if model == "tfidf-logreg":
         st.info("Techniques act on transformers: the TF-IDF baseline trains as it is, in about a second.")
         return []
@@ -359,7 +401,7 @@ def pick_techniques(base: RunConfig, model: str) -> list[TechniqueSpec]:
     data_col, effort_col, compute_col = st.columns(3)
     with data_col:
         st.markdown("##### :material/menu_book: Data")
-        chosen += _toggle("filter", current)
+        chosen += _toggle("filter", current, model, dataset)
     with effort_col:
         st.markdown("##### :material/tune: Effort")
         start = next((n for n in PEFT if n in current), "none")
@@ -380,11 +422,11 @@ def pick_techniques(base: RunConfig, model: str) -> list[TechniqueSpec]:
     with compute_col:
         st.markdown("##### :material/settings: Compute")
         for name in PILLARS["Compute"]:
-            chosen += _toggle(name, current)
+            chosen += _toggle(name, current, model, dataset)
     return chosen
 
 
-def _toggle(name: str, current: dict[str, dict]) -> list[TechniqueSpec]:
+def _toggle(name: str, current: dict[str, dict], model: str, dataset: str) -> list[TechniqueSpec]:
     on = st.toggle(
         TITLES[name], value=name in current, help=technique_help(name), key=f"exp.on.{name}", persist_state="session"
     )
@@ -392,7 +434,8 @@ def _toggle(name: str, current: dict[str, dict]) -> list[TechniqueSpec]:
         return []
     with st.container(border=True):
         st.caption(describe(name)["summary"])
-        return [TechniqueSpec(name, technique_settings(name, current.get(name, {})))]
+        special = {"teacher": lambda f, value: teacher_widget(f, value, model, dataset)} if name == "distill" else {}
+        return [TechniqueSpec(name, technique_settings(name, current.get(name, {}), special))]
 
 
 def advanced(base: RunConfig) -> dict[str, Any]:
@@ -480,7 +523,9 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
             f"Longer than the longest run allowed ({limit_s / 60:.0f} min): it will stop there and test the best "
             "model so far. Fewer epochs, 'limit train' or a technique would fit."
         )
-    with st.popover("How this is predicted"):
+    with st.popover(
+        "How this is predicted", help="The calibration of this device and the rules of thumb behind the numbers above."
+    ):
         st.markdown(f"{predicted['method']}.")
         st.markdown(
             f"This device: {calibration.flops_per_s / 1e9:.1f} GFLOP/s in training, "
@@ -513,7 +558,7 @@ def build(base: RunConfig) -> None:
     if data is not None:
         dataset_card(data)
     st.markdown("##### Techniques")
-    techniques = pick_techniques(base, model)
+    techniques = pick_techniques(base, model, data.dataset)
     chosen = advanced(base)
     data_cfg = dataclasses.replace(data, **chosen["data"]) if data is not None else None
     preview = show_preview(data_cfg, model, chosen["run"]["seed"]) if data_cfg is not None and model else None

@@ -161,6 +161,35 @@ def test_experiment_trains_a_tiny_model_in_the_background_and_shows_the_result_c
     assert any("estimated" in md.value for md in fresh.markdown)
 
 
+def test_the_result_card_reports_the_technique_predicts_sentences_and_repeats_with_seeds():
+    from efficiency.config import TechniqueSpec
+    from efficiency.runner import run_experiment
+    from tests.conftest import tiny_config
+
+    config = tiny_config()
+    config.save_model = True
+    config.techniques = [TechniqueSpec("quant", {})]
+    run_id = run_experiment(config).run_id
+    at = page("experiment", run=str(run_id))
+    assert any(m.value.startswith("Measured on this run, before and after") for m in at.markdown)
+    assert not at.get("json"), "the technique's report is tables, not raw JSON"
+    assert any(e.label == "Misclassified test examples" for e in at.expander)
+    next(t for t in at.text_input if t.label == "Try a sentence").input("apik banget")
+    next(b for b in at.button if b.label == "Predict").click().run()
+    assert any(m.value.startswith("Predicted: **") for m in at.markdown), "the kept int8 model predicted"
+    repeat = at.button(key=f"repeat-{run_id}")
+    repeat.click().run()
+    store = RunStore()
+    queued = [r for r in store.list() if r.id != run_id]
+    assert sorted(r.seed for r in queued) == [config.seed + 1, config.seed + 2]
+    assert at.button(key=f"repeat-{run_id}").disabled, "a second click cannot queue two more"
+    links = [link.proto.label for link in at.main.get("page_link")]
+    assert any(f"Run {queued[0].id}" in label or f"Run {queued[1].id}" in label for label in links)
+    assert "Compare with full fine-tuning" in links
+    for record in queued:
+        store.request_stop(record.id)
+
+
 def test_switching_a_technique_on_shows_its_settings_and_a_bad_combination_is_refused():
     at = page("experiment")
     at.toggle(key="exp.on.amp").set_value(True).run()

@@ -10,6 +10,7 @@ import pytest
 
 from efficiency.compare import (
     baseline_of,
+    charged_curve,
     config_diff,
     export_runs,
     group_seeds,
@@ -140,6 +141,18 @@ def test_versus_reports_factors_points_and_noise(store):
     assert result["within_noise"] is True
     assert result["co2_saved_g"] == pytest.approx(0.5)
     assert versus_sentence(result).startswith("3.0x faster, +0.0 accuracy points (within noise)")
+
+
+def test_a_distilled_runs_curve_starts_where_its_teacher_ended(store):
+    curve = [{"step": 1, "flops": 1e9, "elapsed_s": 2.0, "loss": 1.0}]
+    run_id = store.create_run(config(techniques=[("distill", {})]), device="cpu")
+    store.finish(run_id, "finished", metrics={"teacher_flops": 5e9, "teacher_wall_s": 30.0}, curves={"train": curve})
+    (point,) = charged_curve(store.get(run_id))
+    assert point["flops"] == 6e9 and point["elapsed_s"] == 32.0 and point["step"] == 1
+    assert curve[0]["flops"] == 1e9, "the stored curve is left as it was"
+    plain = store.create_run(config(), device="cpu")
+    store.finish(plain, "finished", metrics={}, curves={"train": curve})
+    assert charged_curve(store.get(plain)) == curve
 
 
 def test_ratios_read_as_words_in_both_directions():

@@ -24,8 +24,15 @@ def kept(config):
 
 @pytest.mark.parametrize(
     "techniques",
-    [[], [TechniqueSpec("lora")], [TechniqueSpec("quant")]],
-    ids=["full", "lora-merged", "int8"],
+    [
+        [],
+        [TechniqueSpec("lora")],
+        [TechniqueSpec("quant")],
+        [TechniqueSpec("prune", {"method": "heads", "sparsity": 0.5})],
+        [TechniqueSpec("prune", {"method": "layers", "sparsity": 0.5})],
+        [TechniqueSpec("distill", {"student_share": 0.5})],
+    ],
+    ids=["full", "lora-merged", "int8", "heads-pruned", "layers-pruned", "distilled"],
 )
 def test_kept_transformer_predicts_a_label_with_probabilities(techniques):
     config = tiny_config(epochs=1)

@@ -13,7 +13,7 @@ from efficiency.errors import ConfigError
 from efficiency.models import load_classifier
 from efficiency.runner import run_experiment
 from efficiency.techniques import REGISTRY, Pipeline, describe
-from efficiency.techniques.amp import Amp
+from efficiency.techniques.amp import Amp, cpu_has_native_bf16
 from efficiency.techniques.prune import drop_layers, slice_heads
 from tests.conftest import needs_shared_data, tiny_config
 
@@ -42,11 +42,20 @@ def check_adapter_small(name):
     return check
 
 
+def check_freeze(result):
+    assert result.metrics["techniques"]["freeze"]["frozen_layers"] == 1
+    assert result.metrics["trainable_params"] < result.metrics["total_params"]
+
+
 def check_prune_magnitude(result):
     t = result.metrics["techniques"]["prune"]
     assert abs(t["sparsity_reached"] - 0.5) <= 0.01
     assert t["size_sparse_mb"] > 0 and t["size_dense_mb"] > 0
     assert result.metrics["latency_ms_b1"] > 0  # measured, so the (absent) speed-up can be shown
+    before, after = t["before"], t["after"]  # one-shot: the dense model measured, then the pruned one
+    assert before["latency_ms_b1"] > 0 and after["latency_ms_b1"] > 0
+    assert after["model_size_mb"] == pytest.approx(before["model_size_mb"], rel=0.01), "zeros stored dense"
+    assert after["accuracy"] == result.metrics["accuracy"], "the pruned model is the one tested"
 
 
 def check_prune_gradual(result):
@@ -73,12 +82,16 @@ def check_quant(result):
     t = result.metrics["techniques"]["quant"]
     assert t["quantized_linear_layers"] > 0
     assert t["after"]["model_size_mb"] < t["before"]["model_size_mb"]
-    assert result.metrics["accuracy"] is not None and 0 <= t["after"]["accuracy"] <= 1
+    assert abs(t["after"]["accuracy"] - t["before"]["accuracy"]) <= 0.1, "the int8 model still predicts"
+    assert t["after"]["accuracy"] == result.metrics["accuracy"], "the int8 model is the one tested"
 
 
 def check_amp(result):
     t = result.metrics["techniques"]["amp"]
-    assert t["dtype"] == "bf16" and t["emulated"] in (True, False)
+    assert t["dtype"] == "bf16" and t["emulated"] == (not cpu_has_native_bf16())
+    assert (t["before_label"], t["after_label"]) == ("fp32", "bf16 autocast")
+    assert t["before"]["step_ms"] > 0 and t["after"]["step_ms"] > 0, "the speed effect is measured"
+    assert t["step_speedup"] == pytest.approx(t["before"]["step_ms"] / t["after"]["step_ms"])
 
 
 def check_distill(result):
@@ -101,6 +114,7 @@ def check_multistage(result):
     assert backward < offered, "backward passes were skipped"
     assert stages["stage1"]["forward"] > stages["stage1"]["backward"], "stage 1 scores more than it trains on"
     assert t["threshold"] > 0
+    assert stages["stage2"]["examples"] > 0, "stage 2 began (at the latest one epoch after stage 1)"
     assert result.metrics["train_forward_flops"] > result.metrics["train_backward_flops"] / 2.5, "scoring is counted"
 
 
@@ -116,7 +130,7 @@ TABLE = [
     ("prefix", {"virtual_tokens": 5}, check_adapter_small("prefix")),
     ("ia3", {}, check_adapter_small("ia3")),
     ("bitfit", {}, check_adapter_small("bitfit")),
-    ("freeze", {"train_top_layers": 1}, lambda r: r.metrics["techniques"]["freeze"]["frozen_layers"] == 1),
+    ("freeze", {"train_top_layers": 1}, check_freeze),
     ("probe", {}, check_adapter_small("probe")),
     ("prune", {"method": "magnitude", "sparsity": 0.5}, check_prune_magnitude),
     ("prune", {"method": "magnitude", "sparsity": 0.3, "schedule": "gradual", "prune_every": 2}, check_prune_gradual),

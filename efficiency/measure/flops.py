@@ -33,6 +33,7 @@ class FlopMeter:
         self.backward_coef = np.zeros(3)
         self.probes = 0
         self.totals = {"train_forward": 0.0, "train_backward": 0.0, "eval_forward": 0.0}
+        self.tokens = {"train_forward": 0, "train_backward": 0}  # padded tokens through each kind of pass
 
     def calibrate(
         self,
@@ -72,6 +73,8 @@ class FlopMeter:
         bwd = self.backward(batch_size, seq_len) if ran_backward else 0.0
         self.totals["train_forward"] += fwd
         self.totals["train_backward"] += bwd
+        self.tokens["train_forward"] += batch_size * seq_len
+        self.tokens["train_backward"] += batch_size * seq_len if ran_backward else 0
         return fwd + bwd
 
     def add_eval_batch(self, batch_size: int, seq_len: int) -> None:
@@ -84,6 +87,18 @@ class FlopMeter:
     @property
     def method(self) -> str:
         return METHOD.format(n=self.probes)
+
+
+ANALYTICAL_METHOD = (
+    "rule of thumb: 2 FLOPs per non-embedding parameter per token forward, 4 backward (6·N·D, Kaplan et al. "
+    "2020), over the padded tokens of the steps run; it assumes every weight trains and leaves out attention's "
+    "T² term"
+)
+
+
+def analytical_train_flops(non_embedding_params: int, tokens: dict[str, int]) -> float:
+    """The 6·N·D estimate for the steps run (forward-only steps at 2·N per token)."""
+    return 2.0 * non_embedding_params * tokens["train_forward"] + 4.0 * non_embedding_params * tokens["train_backward"]
 
 
 def _terms(batch_size: int, seq_len: int) -> np.ndarray:

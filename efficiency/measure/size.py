@@ -22,6 +22,13 @@ def parameter_counts(model: torch.nn.Module) -> tuple[int, int]:
     return total, trainable
 
 
+def embedding_parameter_count(model: torch.nn.Module) -> int:
+    """Parameters of the embedding tables: looked up, not multiplied, so the 6·N·D rule leaves them out."""
+    return sum(
+        p.numel() for m in model.modules() if isinstance(m, torch.nn.Embedding) for p in m.parameters(recurse=False)
+    )
+
+
 def saved_size_mb(model: torch.nn.Module) -> float:
     """Bytes of the model's state dict written as safetensors, in MiB (measured by writing it).
 

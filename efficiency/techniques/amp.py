@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 
 from efficiency.errors import ConfigError
-from efficiency.techniques.base import Technique, option
+from efficiency.techniques.base import Technique, TechniqueContext, option
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+NO_CUDA_BF16 = "This GPU has no bf16 (it needs compute capability 8.0, Ampere or newer): choose the fp16 type for amp."
+
+
+def cuda_has_bf16(device: torch.device) -> bool | None:
+    """Native bf16 on the GPU (compute capability 8.0+), or None when it cannot be told without starting CUDA.
+
+    The app's server checks settings too, and must not hold a CUDA context that the runs need: before
+    CUDA has started in this process, ask NVML, and only where its board numbering surely matches.
+    """
+    if torch.cuda.is_initialized():
+        return torch.cuda.is_bf16_supported()
+    if os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
+        return None
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        if pynvml.nvmlDeviceGetCount() != 1 or (device.index or 0) != 0:
+            return None
+        major, _minor = pynvml.nvmlDeviceGetCudaComputeCapability(pynvml.nvmlDeviceGetHandleByIndex(0))
+        return major >= 8
+    except Exception:
+        return None
 
 
 def cpu_has_native_bf16() -> bool:
@@ -50,16 +76,33 @@ class Amp(Technique):
                     "This CPU has no native bf16 (no AVX512-BF16 or AMX): amp would slow training down. Switch amp "
                     "off, run on a GPU, or set amp:allow_emulated=true to see the slowdown for yourself."
                 )
-        elif device.type == "cuda" and dtype == "bf16" and not torch.cuda.is_bf16_supported():
-            raise ConfigError("This GPU has no bf16: use amp:dtype=fp16.")
+        elif device.type == "cuda" and dtype == "bf16" and cuda_has_bf16(device) is False:
+            raise ConfigError(NO_CUDA_BF16)
         elif device.type == "mps" and dtype == "bf16":
             raise ConfigError("Apple's MPS autocast supports fp16 here: use amp:dtype=fp16.")
 
     def autocast_dtype(self, device: torch.device) -> torch.dtype:
+        # In the worker, CUDA may start: the definitive bf16 check (check() may have had to defer it).
+        if device.type == "cuda" and self.config.dtype == "bf16" and not torch.cuda.is_bf16_supported():
+            raise ConfigError(NO_CUDA_BF16)
         self.stats.update(
             dtype=self.config.dtype, device=device.type, emulated=device.type == "cpu" and not cpu_has_native_bf16()
         )
         return DTYPES[self.config.dtype]
+
+    def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        """The measured effect: the same training step on the same batch in fp32 and under autocast."""
+        if ctx.time_steps is not None:
+            before = ctx.time_steps(model, None)
+            after = ctx.time_steps(model, DTYPES[self.config.dtype])
+            self.stats.update(
+                before_label="fp32",
+                after_label=f"{self.config.dtype} autocast",
+                before=before,
+                after=after,
+                step_speedup=before["step_ms"] / after["step_ms"] if after.get("step_ms") else None,
+            )
+        return model
 
     def needs_grad_scaler(self) -> bool:
         return self.config.dtype == "fp16"

@@ -48,6 +48,8 @@ class TechniqueContext:
     seed: int = 0
     # Measures a model as the run does (test accuracy, latency, size): for before/after comparisons.
     measure: Callable[[torch.nn.Module], dict[str, float]] | None = None
+    # Times a forward and backward pass on a training batch, in fp32 (None) or under autocast(dtype).
+    time_steps: Callable[[torch.nn.Module, torch.dtype | None], dict[str, float]] | None = None
     # For distillation: train a teacher with the run's loop, cache its logits, load a kept run's model.
     train_teacher: Callable[[torch.nn.Module], tuple[torch.nn.Module, dict[str, Any]]] | None = None
     teacher_logits: Callable[[torch.nn.Module], tuple[torch.Tensor, dict[str, Any]]] | None = None

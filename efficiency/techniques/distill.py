@@ -26,7 +26,8 @@ class DistillConfig:
     teacher: str = option(
         "train",
         "'train': fine-tune the full model first, in this job (its cost is charged to this run); or the id of a "
-        "finished run of the same model and dataset kept with --save-model.",
+        "finished full fine-tuning run of the same model and dataset whose model was kept (--save-model; on the "
+        "page: Keep the trained model).",
     )
     student_share: float = option(0.5, "Share of the teacher's layers the student drops (0.5: every other layer).")
     alpha: float = option(0.5, "Weight of the hard-label cross-entropy; 1 - alpha goes to matching the teacher.")
@@ -80,7 +81,9 @@ class Distill(Technique):
         else:
             teacher = ctx.load_run_model(int(self.config.teacher)) if ctx.load_run_model else None
             if teacher is None:
-                raise ConfigError(f"Run {self.config.teacher} has no kept model: rerun it with --save-model.")
+                raise ConfigError(
+                    f"Run {self.config.teacher} has no kept model: rerun it with its model kept (Keep the trained model; --save-model)."
+                )
             self.stats["teacher"] = {"source": f"run {self.config.teacher}"}
         self.teacher_logits, logits_figures = ctx.teacher_logits(teacher)
         self.stats["teacher"].update(logits_figures)

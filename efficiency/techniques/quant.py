@@ -60,7 +60,7 @@ class Quant(Technique):
             self._check_bnb(run, device)
         elif device.type != "cpu":
             raise ConfigError(
-                "quant:method=dynamic-int8 runs on the CPU: use --device cpu for this run, or on a GPU "
+                "quant:method=dynamic-int8 runs on the CPU: choose the CPU as this run's device (--device cpu), or on a GPU "
                 "quant:method=bnb-4bit with lora (QLoRA)."
             )
 
@@ -77,7 +77,7 @@ class Quant(Technique):
         if not any(t.name in ADAPTERS for t in run.techniques):
             raise ConfigError(
                 f"quant:method={self.config.method} freezes 8/4-bit weights, which cannot be trained: add an "
-                "adapter (--technique lora gives QLoRA)."
+                "adapter (LoRA with it is QLoRA)."
             )
         if run.model.name == "tiny":
             raise ConfigError(
@@ -95,7 +95,8 @@ class Quant(Technique):
                 load_in_4bit=True,
                 bnb_4bit_quant_type="nf4",
                 bnb_4bit_use_double_quant=True,
-                bnb_4bit_compute_dtype=torch.bfloat16,
+                # bf16 where the GPU has it (Ampere on); fp16 on older boards, which have no bf16 units.
+                bnb_4bit_compute_dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16,
             )
         else:
             quantization = BitsAndBytesConfig(load_in_8bit=True)
