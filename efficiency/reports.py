@@ -55,6 +55,7 @@ LABELS = {
     "step_ms": "one training step, forward + backward (ms)",
     "step_peak_memory_mb": "memory the step allocated (MiB, CUDA)",
     "tokens_per_batch": "tokens in the timed batch",
+    "backward_timed": "backward pass included",
     "source": "source",
     "wall_s": "wall time (s)",
     "flops": "FLOPs",

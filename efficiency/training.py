@@ -166,7 +166,6 @@ class EvalResult:
         return confusion_matrix(self.labels, self.predictions, labels=list(range(num_labels))).tolist()
 
 
-@torch.inference_mode()
 def time_steps(
     model: torch.nn.Module,
     split: EncodedSplit,
@@ -175,7 +174,7 @@ def time_steps(
     device: torch.device,
     dtype: torch.dtype | None,
     steps: int = 5,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """One forward and backward pass on a batch of median length, in fp32 or under autocast(dtype).
 
     The median of `steps` timed passes after one warm-up; the weights do not change (no optimiser
@@ -193,14 +192,15 @@ def time_steps(
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
         start_bytes = torch.cuda.memory_allocated(device)
-    times = []
+    times, backward = [], False
     try:
         for i in range(steps + 1):
             started = time.perf_counter()
             with context():
                 loss = mean_loss(model, batch)
-            if loss.requires_grad:
+            if loss.requires_grad:  # False only when no weight trains (nothing to time backward through)
                 loss.backward()
+                backward = True
             if cuda:
                 torch.cuda.synchronize(device)
             if i:  # the first pass warms caches and kernels up
@@ -208,12 +208,17 @@ def time_steps(
             model.zero_grad(set_to_none=True)
     finally:
         model.train(was_training)
-    figures = {"step_ms": 1000 * float(np.median(times)), "tokens_per_batch": float(batch["input_ids"].numel())}
+    figures: dict[str, Any] = {
+        "step_ms": 1000 * float(np.median(times)),
+        "tokens_per_batch": float(batch["input_ids"].numel()),
+        "backward_timed": backward,
+    }
     if cuda:
         figures["step_peak_memory_mb"] = (torch.cuda.max_memory_allocated(device) - start_bytes) / 2**20
     return figures
 
 
+@torch.inference_mode()
 def evaluate(
     model: torch.nn.Module,
     split: EncodedSplit,

@@ -91,6 +91,7 @@ def check_amp(result):
     assert t["dtype"] == "bf16" and t["emulated"] == (not cpu_has_native_bf16())
     assert (t["before_label"], t["after_label"]) == ("fp32", "bf16 autocast")
     assert t["before"]["step_ms"] > 0 and t["after"]["step_ms"] > 0, "the speed effect is measured"
+    assert t["before"]["backward_timed"] and t["after"]["backward_timed"], "a training step, not only inference"
     assert t["step_speedup"] == pytest.approx(t["before"]["step_ms"] / t["after"]["step_ms"])
 
 

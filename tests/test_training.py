@@ -8,7 +8,7 @@ from efficiency.errors import ConfigError
 from efficiency.measure.flops import FlopMeter
 from efficiency.measure.timer import PhaseTimer
 from efficiency.models import load_classifier
-from efficiency.training import EncodedSplit, batch_order, collate, encode, resolve_device, train
+from efficiency.training import EncodedSplit, batch_order, collate, encode, evaluate, resolve_device, time_steps, train
 from tests.conftest import needs_shared_data
 
 
@@ -108,3 +108,24 @@ def test_flops_counted_per_step_add_up(tiny_setup):
     assert meter.probes >= 2
     assert meter.totals["train_backward"] > meter.totals["train_forward"] > 0
     assert out.train_curve[-1]["flops"] == pytest.approx(meter.train_flops)
+
+
+def test_evaluation_builds_no_autograd_graph(tiny_setup):
+    ds, tok, encoded = tiny_setup
+    model = load_classifier("tiny", ds.label_names, seed=0).model
+    seen = []
+    model.register_forward_hook(lambda _m, _i, out: seen.append(out.logits.requires_grad))
+    evaluate(model, encoded[2], 64, tok.pad_token_id, torch.device("cpu"), 3)
+    assert seen and not any(seen), "evaluation must run without gradients (memory, time)"
+
+
+def test_timed_steps_run_backward_and_leave_the_weights_as_they_were(tiny_setup):
+    ds, tok, encoded = tiny_setup
+    model = load_classifier("tiny", ds.label_names, seed=0).model
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fp32 = time_steps(model, encoded[0], 16, tok.pad_token_id, torch.device("cpu"), None, steps=2)
+    bf16 = time_steps(model, encoded[0], 16, tok.pad_token_id, torch.device("cpu"), torch.bfloat16, steps=2)
+    assert fp32["backward_timed"] and bf16["backward_timed"]
+    assert fp32["step_ms"] > 0 and bf16["step_ms"] > 0
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert all(p.grad is None for p in model.parameters())
