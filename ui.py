@@ -158,8 +158,12 @@ def sidebar() -> None:
 def queue_panel() -> None:
     """What the machine is doing for everyone: the run training on each device and the queue behind it."""
     active = get_store().active()
+    measuring = active_calibrations()
+    for what in measuring:
+        st.caption(f":material/speed: Measuring this machine for predictions ({what}): a few seconds.")
     if not active:
-        st.caption(":material/check_circle: No run in progress: the machine is free.")
+        if not measuring:
+            st.caption(":material/check_circle: No run in progress: the machine is free.")
         return
     st.markdown("**Running and queued**", help="Every session's runs: one trains per device, the rest wait in order.")
     waiting: dict[str, int] = {}
@@ -308,13 +312,26 @@ def calibration_error(model: str, device: str) -> str | None:
 
 def calibrating(model: str, device: str) -> bool:
     """A calibration process for this model and device is alive (checked by pid, not by a clock)."""
+    return _marker_alive(_calibrating_marker(model, device))
+
+
+def _marker_alive(marker: Path) -> bool:
     import psutil
 
     try:
-        pid = int(_calibrating_marker(model, device).read_text(encoding="utf-8"))
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return psutil.Process(int(marker.read_text(encoding="utf-8"))).status() != psutil.STATUS_ZOMBIE
     except (OSError, ValueError, psutil.Error):
         return False
+
+
+def active_calibrations() -> list[str]:
+    """'minilm on cpu' for each calibration process alive now (it holds its device for a few seconds)."""
+    alive = []
+    for marker in sorted(paths.app_data_dir().glob("calibrating-*.pid")):
+        if _marker_alive(marker):
+            model, _, device = marker.stem.removeprefix("calibrating-").rpartition("-")
+            alive.append(f"{model} on {device}")
+    return alive
 
 
 def _calibrating_marker(model: str, device: str) -> Path:
@@ -497,7 +514,7 @@ def result_card(record: RunRecord) -> None:
         )
     _next_steps(record)
     with st.expander("How each figure was measured"):
-        _counted_vs_rule_of_thumb(metrics)
+        counted_vs_rule_of_thumb(metrics)
         st.dataframe(
             pd.DataFrame([{"figure": k, "kind": v["kind"], "method": v["method"]} for k, v in provenance.items()]),
             hide_index=True,
@@ -541,7 +558,7 @@ def technique_report(name: str, report: dict[str, Any], key: str) -> None:
         st.dataframe(per_stage, hide_index=True, key=f"stages-{key}")
 
 
-def _counted_vs_rule_of_thumb(metrics: dict[str, Any]) -> None:
+def counted_vs_rule_of_thumb(metrics: dict[str, Any]) -> None:
     """FLOPs counted on this run beside the textbook 6·N·D: where they differ is a lesson in itself."""
     rule = metrics.get("analytical_train_flops")
     counted = metrics.get("train_flops")

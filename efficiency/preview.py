@@ -58,10 +58,12 @@ def token_lengths(tokenizer: Any, texts: list[str]) -> list[int]:
     return [len(ids) for ids in tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]]
 
 
-def preview_dataset(cfg: DataConfig, model_name: str, seed: int = 42) -> Preview:
+def preview_dataset(
+    cfg: DataConfig, model_name: str, seed: int = 42, held_tokenizer: tuple[Any, str] | None = None
+) -> Preview:
     """Read the dataset as a run would (same subsample), and measure its token lengths."""
     dataset: LabelledDataset = load_dataset(cfg, seed, allow_download=False)
-    tokenizer, note = load_tokenizer(model_name)
+    tokenizer, note = held_tokenizer or load_tokenizer(model_name)  # the app holds one per model
     max_length = cfg.max_length or dataset.default_max_length
     lengths = {name: token_lengths(tokenizer, split.texts) for name, split in _splits(dataset).items()}
     counts = pd.DataFrame({name: class_counts(split, dataset.label_names) for name, split in _splits(dataset).items()})

@@ -21,7 +21,7 @@ from efficiency.data import list_datasets, resolve
 from efficiency.data.userfile import MAX_FILE_MB
 from efficiency.errors import EfficiencyError
 from efficiency.estimate import estimate_run
-from efficiency.preview import preview_dataset
+from efficiency.preview import load_tokenizer, preview_dataset
 from efficiency.techniques import REGISTRY, describe
 
 MODELS = {
@@ -215,7 +215,13 @@ def catalog_rows() -> list[dict[str, Any]]:
 def cached_preview(data_json: str, model: str, seed: int) -> Any:
     import json
 
-    return preview_dataset(DataConfig(**json.loads(data_json)), model, seed)
+    return preview_dataset(DataConfig(**json.loads(data_json)), model, seed, held_tokenizer=preview_tokenizer(model))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def preview_tokenizer(model: str) -> tuple[Any, str]:
+    """The tokenizer behind the preview, loaded once per model for the whole server (never mutated)."""
+    return load_tokenizer(model)
 
 
 def save_upload(upload: Any) -> Path:

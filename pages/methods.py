@@ -23,6 +23,10 @@ PAPERS = [
     "Lacoste, A., Luccioni, A., Schmidt, V., Dandres, T. (2019). Quantifying the Carbon Emissions of Machine "
     "Learning (the ML CO2 Impact calculator).",
     "CodeCarbon (2024). mlco2/codecarbon, the energy tracker and the carbon-intensity data used here.",
+    "Kaplan, J., McCandlish, S., Henighan, T., et al. (2020). Scaling Laws for Neural Language Models. "
+    "arXiv:2001.08361 (the 6·N·D estimate of training FLOPs).",
+    "Dettmers, T., Pagnoni, A., Holtzman, A., Zettlemoyer, L. (2023). QLoRA: Efficient Finetuning of Quantized "
+    "LLMs. NeurIPS 2023.",
 ]
 
 ui.through_the_router()
@@ -39,6 +43,7 @@ else:
         f"Run {latest.id} ({latest.device}): energy **{metrics.get('energy_kind', '?')}**, "
         f"method: {metrics.get('energy_method', 'not recorded')}."
     )
+    ui.counted_vs_rule_of_thumb(metrics)
     with st.expander("Environment of that run"):
         st.json(env, expanded=False)
 

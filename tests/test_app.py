@@ -126,6 +126,19 @@ def test_failed_run_shows_its_message_not_a_traceback():
     assert all("Traceback" not in e.value for e in at.error)
 
 
+def test_a_calibration_in_progress_shows_in_the_sidebar():
+    import os
+
+    marker = paths.app_data_dir() / "calibrating-minilm-cpu.pid"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(os.getpid()), encoding="utf-8")  # a live process holds the device
+    captions = [c.value for c in page().sidebar.caption]
+    assert any("Measuring this machine for predictions (minilm on cpu)" in c for c in captions)
+    assert not any("the machine is free" in c for c in captions)
+    marker.write_text("999999999", encoding="utf-8")  # that process has gone
+    assert any("the machine is free" in c.value for c in page().sidebar.caption)
+
+
 def test_a_queued_run_shows_its_position_and_can_be_cancelled():
     store = RunStore()
     first = store.create_run({"name": "a"}, device="cpu")

@@ -326,3 +326,30 @@ def test_cli_technique_flag_reaches_the_run(capsys):
     assert payload["config"]["techniques"] == [{"name": "lora", "params": {"r": 4, "target_modules": ["query", "key"]}}]
     assert payload["config"]["train"]["learning_rate"] == 5e-3, "LoRA's own default rate"
     assert payload["trainable_params"] < payload["total_params"] * 0.05
+
+
+def test_distillation_into_a_smaller_model_of_its_own():
+    result = run_with(("distill", {"student": "tiny"}), epochs=1)
+    t = result.metrics["techniques"]["distill"]
+    assert result.status == "finished"
+    assert t["student_source"] == "tiny" and t["student_layers"] == 2
+    assert t["kl_batches"] > 0, "the student's loss used the teacher"
+
+
+def test_a_student_with_another_tokenizer_is_refused(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "apik": 4}
+    raw = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    raw.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=raw, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    )
+    config = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, num_labels=3)  # fmt: skip
+    BertForSequenceClassification(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    result = run_with(("distill", {"student": str(tmp_path)}), epochs=1)
+    assert result.status == "failed"
+    assert "another tokenizer than the teacher" in result.error

@@ -30,6 +30,12 @@ class DistillConfig:
         "page: Keep the trained model).",
     )
     student_share: float = option(0.5, "Share of the teacher's layers the student drops (0.5: every other layer).")
+    student: str = option(
+        "",
+        "Empty: the student is the teacher with student_share of its layers dropped (DistilBERT style). Or a "
+        "smaller model of its own (tiny, a Hub id or a local folder) that shares the teacher's tokenizer; it then "
+        "starts from its own weights.",
+    )
     alpha: float = option(0.5, "Weight of the hard-label cross-entropy; 1 - alpha goes to matching the teacher.")
     temperature: float = option(2.0, "Softening temperature T for both distributions (the KL term is scaled by T²).")
 
@@ -87,12 +93,33 @@ class Distill(Technique):
             self.stats["teacher"] = {"source": f"run {self.config.teacher}"}
         self.teacher_logits, logits_figures = ctx.teacher_logits(teacher)
         self.stats["teacher"].update(logits_figures)
-        student = copy.deepcopy(teacher)
-        kept = drop_layers(student, self.config.student_share)
         teacher_layers = teacher.config.num_hidden_layers
-        self.stats.update(teacher_layers=teacher_layers, student_layers=len(kept), student_layers_from_teacher=kept)
+        if self.config.student:
+            student = self._own_student(ctx)
+            self.stats.update(
+                teacher_layers=teacher_layers,
+                student_layers=student.config.num_hidden_layers,
+                student_source=self.config.student,
+            )
+        else:
+            student = copy.deepcopy(teacher)
+            kept = drop_layers(student, self.config.student_share)
+            self.stats.update(teacher_layers=teacher_layers, student_layers=len(kept), student_layers_from_teacher=kept)
         del teacher
         return student
+
+    def _own_student(self, ctx: TechniqueContext) -> torch.nn.Module:
+        """A smaller model as the student; the teacher's logits are per example, so only the tokens must agree."""
+        from efficiency.models import load_classifier
+
+        loaded = load_classifier(self.config.student, ctx.label_names, seed=ctx.seed)
+        if ctx.tokenizer is not None and loaded.tokenizer.get_vocab() != ctx.tokenizer.get_vocab():
+            raise ConfigError(
+                f"The student '{self.config.student}' uses another tokenizer than the teacher: the run's data is "
+                "tokenised once, for the teacher. Choose a student of the same family (same vocabulary), or leave "
+                "the student empty to drop layers of the teacher."
+            )
+        return loaded.model
 
     def example_losses(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         assert self.teacher_logits is not None
