@@ -58,7 +58,7 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
 h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 1.9rem !important; }
 [data-testid="stMetricValue"] { font-size: 2.8rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
-section[data-testid="stSidebar"] { width: 24rem !important; min-width: 24rem !important; }
+section[data-testid="stSidebar"] { width: 17rem !important; min-width: 17rem !important; }
 </style>
 """
 
@@ -542,11 +542,15 @@ def technique_report(name: str, report: dict[str, Any], key: str) -> None:
             help="The same test split, latency timing and size measurement as the run's own figures, applied to the "
             "model on each side of the technique.",
         )
+        sides = [c for c in compared.columns if c not in ("figure", "after / before")]
         st.dataframe(
             compared,
             hide_index=True,
             key=f"before-after-{key}",
-            column_config={"after / before": st.column_config.NumberColumn(format="%.2fx")},
+            column_config={
+                **{side: st.column_config.NumberColumn(format="%.4g") for side in sides},
+                "after / before": st.column_config.NumberColumn(format="%.2fx"),
+            },
         )
     per_stage = reports.stages(report)
     if per_stage is not None:

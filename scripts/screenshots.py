@@ -87,6 +87,7 @@ def shoot(url: str, out: Path) -> None:
         page.get_by_role("combobox", name="Model").click()
         page.get_by_role("option", name=TINY, exact=True).click()
         page.get_by_text("None: train every weight", exact=False).first.click()
+        page.get_by_text("Quantization", exact=True).click()  # the card then shows a before/after table
         page.get_by_text("Advanced: training, data and measurement settings").click()
         epochs = page.get_by_role("spinbutton", name="epochs", exact=True)
         epochs.fill("12")

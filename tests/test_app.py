@@ -272,10 +272,11 @@ def test_compare_draws_the_frontier_and_a_versus_b():
     assert boxes["A (reference)"] == full[0] and boxes["B"] == lora
 
 
-def test_compare_deletes_only_after_confirmation():
+def test_compare_delete_is_disabled_until_rows_are_selected():
     run_id = finished_run()
     at = page("compare")
-    assert at.button[-1].disabled  # nothing selected: nothing to delete
+    delete = next(b for b in at.button if b.label == "Delete selected")
+    assert delete.disabled, "nothing selected: nothing to delete"
     assert RunStore().get(run_id) is not None
 
 

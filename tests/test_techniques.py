@@ -350,6 +350,9 @@ def test_a_student_with_another_tokenizer_is_refused(tmp_path):
                         intermediate_size=32, num_labels=3)  # fmt: skip
     BertForSequenceClassification(config).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    result = run_with(("distill", {"student": str(tmp_path)}), epochs=1)
-    assert result.status == "failed"
-    assert "another tokenizer than the teacher" in result.error
+    from efficiency.store import RunStore
+
+    with pytest.raises(ConfigError, match="another tokenizer than the teacher"):
+        run_with(("distill", {"student": str(tmp_path)}), epochs=1)
+    (record,) = RunStore().list()
+    assert record.status == "failed" and "Choose a student of the same family" in record.error

@@ -116,5 +116,7 @@ class Quant(Technique):
         linear = sum(
             1 for m in quantized.modules() if type(m).__name__ == "Linear" and "quantized" in type(m).__module__
         )
-        self.stats.update(bits=8, quantized_linear_layers=linear, before=before, after=after)
+        self.stats.update(
+            bits=8, quantized_linear_layers=linear, before_label="fp32", after_label="int8", before=before, after=after
+        )
         return quantized
