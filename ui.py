@@ -507,7 +507,7 @@ def result_card(record: RunRecord) -> None:
         st.warning(metrics["save_error"] + " Every figure above was still measured and kept.")
     if record.model_path and record.status == "finished":
         try_sentences(record)
-    elif record.status == "finished" and record.model != "tfidf-logreg":
+    elif record.status == "finished" and record.model != "tfidf-logreg" and not metrics.get("save_error"):
         st.caption(
             ":material/info: To try your own sentences on a model, tick *Keep the trained model* before training "
             "(Advanced settings); this run's model was not kept."
@@ -536,10 +536,14 @@ def technique_report(name: str, report: dict[str, Any], key: str) -> None:
         st.dataframe(figures, hide_index=True, key=f"facts-{key}")
     compared = reports.before_after(report)
     if compared is not None:
+        timed_steps = "step_ms" in (report.get("before") or {})
         st.markdown(
             f"Measured on this run, before and after ({report.get('before_label', 'before')} → "
             f"{report.get('after_label', 'after')}):",
-            help="The same test split, latency timing and size measurement as the run's own figures, applied to the "
+            help="One training step (forward and backward) on the same batch of median length, in each precision: "
+            "the median of 5 timed steps after a warm-up."
+            if timed_steps
+            else "The same test split, latency timing and size measurement as the run's own figures, applied to the "
             "model on each side of the technique.",
         )
         sides = [c for c in compared.columns if c not in ("figure", "after / before")]
@@ -573,8 +577,8 @@ def counted_vs_rule_of_thumb(metrics: dict[str, Any]) -> None:
         f"**FLOPs, counted against the rule of thumb.** Counted on this run: {scientific(counted)}; "
         f"6·N·D (N non-embedding parameters, D = {metrics.get('train_tokens', 0):,} padded tokens): "
         f"{scientific(rule)}, so counted / rule = {counted / rule:.2f}. Below 1: frozen weights skip their "
-        "weight gradients (PEFT, restricted fine-tuning) or passes ran forward only (filtering); above 1: "
-        "attention's T² term and the classification head, which the rule leaves out.",
+        "weight gradients (PEFT, restricted fine-tuning); above 1: attention's T² term, which the rule, "
+        "counting only the weight matrices, leaves out (it weighs more on long texts).",
         help=metrics.get("provenance", {}).get("analytical_train_flops", {}).get("method"),
     )
 

@@ -53,9 +53,8 @@ LABELS = {
     "latency_ms_b1": "latency per example, batch 1 (ms)",
     "latency_ms_b32": "latency per example, batch 32 (ms)",
     "step_ms": "one training step, forward + backward (ms)",
-    "step_peak_memory_mb": "memory the step allocated (MiB, CUDA)",
+    "activation_memory_mb": "memory held by the forward pass for the backward one (MiB, CUDA)",
     "tokens_per_batch": "tokens in the timed batch",
-    "backward_timed": "backward pass included",
     "source": "source",
     "wall_s": "wall time (s)",
     "flops": "FLOPs",
@@ -111,7 +110,7 @@ def facts(report: dict[str, Any]) -> pd.DataFrame:
 def before_after(report: dict[str, Any]) -> pd.DataFrame | None:
     """Figures measured on the model before and after the technique, with their ratio (after / before)."""
     before, after = report.get("before") or {}, report.get("after") or {}
-    keys = [k for k in before if k in after]
+    keys = [k for k in before if k in after and not isinstance(before[k], bool)]  # flags belong in facts()
     if not keys:
         return None
     first, second = report.get("before_label", "before"), report.get("after_label", "after")

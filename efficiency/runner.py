@@ -377,7 +377,8 @@ def _execute(
     put("confusion_matrix", test.confusion(dataset.num_labels))
     put("misclassified", _misclassified(dataset.test.texts, test.labels, test.predictions, dataset.label_names))
     put("dataset", dataset.summary())
-    put("model_source", loaded.source)
+    own_student = techniques.reports().get("distill", {}).get("student_source")
+    put("model_source", f"{own_student} (student), distilled from {loaded.source}" if own_student else loaded.source)
     put("techniques", techniques.reports())
     metrics["provenance"] = prov
     metrics["_environment"] = {"energy": reading.details}

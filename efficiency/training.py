@@ -174,48 +174,55 @@ def time_steps(
     device: torch.device,
     dtype: torch.dtype | None,
     steps: int = 5,
-) -> dict[str, Any]:
-    """One forward and backward pass on a batch of median length, in fp32 or under autocast(dtype).
+) -> dict[str, float]:
+    """One training step's forward and backward pass on a batch of median length, in fp32 or autocast(dtype).
 
     The median of `steps` timed passes after one warm-up; the weights do not change (no optimiser
-    step, gradients cleared). On CUDA also the peak memory the passes allocated. For amp's
-    before/after figures: the same model and batch, only the precision differs.
+    step, gradients cleared). The backward pass runs through every layer, as in training, even when
+    only a few weights still train (an adapter merged after training leaves the head): the input
+    embeddings are made to need a gradient. On CUDA also the memory the forward pass holds for the
+    backward one (activations). For amp's before/after figures: same model and batch, other precision.
     """
-    order = sorted(range(len(split)), key=lambda i: split.lengths[i])
+    lengths = split.lengths
+    order = sorted(range(len(split)), key=lengths.__getitem__)
     middle = max(0, len(order) // 2 - batch_size // 2)
     batch = collate(split, order[middle : middle + batch_size], pad_id, device)
     context = partial(torch.autocast, device_type=device.type, dtype=dtype) if dtype is not None else nullcontext
+    embed = model.get_input_embeddings()
     was_training = model.training
     model.train()
-    cuda = device.type == "cuda"
-    if cuda:
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        start_bytes = torch.cuda.memory_allocated(device)
-    times, backward = [], False
+    times, held = [], []
     try:
         for i in range(steps + 1):
+            _synchronize(device)
+            before = torch.cuda.memory_allocated(device) if device.type == "cuda" else 0
             started = time.perf_counter()
             with context():
-                loss = mean_loss(model, batch)
-            if loss.requires_grad:  # False only when no weight trains (nothing to time backward through)
-                loss.backward()
-                backward = True
-            if cuda:
-                torch.cuda.synchronize(device)
+                inputs = embed(batch["input_ids"]).detach().requires_grad_()
+                logits = model(inputs_embeds=inputs, attention_mask=batch["attention_mask"]).logits
+                loss = F.cross_entropy(logits.float(), batch["labels"])
+            if device.type == "cuda":
+                held.append(torch.cuda.memory_allocated(device) - before)
+            loss.backward()
+            _synchronize(device)
             if i:  # the first pass warms caches and kernels up
                 times.append(time.perf_counter() - started)
             model.zero_grad(set_to_none=True)
+            del inputs, logits, loss
     finally:
         model.train(was_training)
-    figures: dict[str, Any] = {
-        "step_ms": 1000 * float(np.median(times)),
-        "tokens_per_batch": float(batch["input_ids"].numel()),
-        "backward_timed": backward,
-    }
-    if cuda:
-        figures["step_peak_memory_mb"] = (torch.cuda.max_memory_allocated(device) - start_bytes) / 2**20
+    figures = {"step_ms": 1000 * float(np.median(times)), "tokens_per_batch": float(batch["input_ids"].numel())}
+    if held:
+        figures["activation_memory_mb"] = float(np.median(held)) / 2**20
     return figures
+
+
+def _synchronize(device: torch.device) -> None:
+    """Wait for queued kernels, so a clock read measures them (CUDA and MPS run asynchronously)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 @torch.inference_mode()

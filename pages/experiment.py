@@ -564,7 +564,7 @@ def build(base: RunConfig) -> None:
     if data is not None:
         dataset_card(data)
     st.markdown("##### Techniques")
-    techniques = pick_techniques(base, model, data.dataset)
+    techniques = pick_techniques(base, model, data.dataset if data is not None else "")
     chosen = advanced(base)
     data_cfg = dataclasses.replace(data, **chosen["data"]) if data is not None else None
     preview = show_preview(data_cfg, model, chosen["run"]["seed"]) if data_cfg is not None and model else None

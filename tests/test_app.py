@@ -203,6 +203,13 @@ def test_the_result_card_reports_the_technique_predicts_sentences_and_repeats_wi
         store.request_stop(record.id)
 
 
+def test_choosing_an_upload_before_the_file_says_what_to_do():
+    at = page("experiment")
+    at.selectbox(key="exp.dataset").set_value("⬆ your own CSV/TSV file").run()  # none uploaded yet
+    assert not at.exception, at.exception
+    assert any("Choose a model and a dataset to go on" in i.value for i in at.info)
+
+
 def test_switching_a_technique_on_shows_its_settings_and_a_bad_combination_is_refused():
     at = page("experiment")
     at.toggle(key="exp.on.amp").set_value(True).run()

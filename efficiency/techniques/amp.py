@@ -17,6 +17,11 @@ DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 NO_CUDA_BF16 = "This GPU has no bf16 (it needs compute capability 8.0, Ampere or newer): choose the fp16 type for amp."
 
 
+def native_cuda_bf16(device: torch.device) -> bool:
+    """bf16 units on this GPU (compute capability 8.0+); torch's own check also counts slow emulation."""
+    return torch.cuda.get_device_capability(device)[0] >= 8
+
+
 def cuda_has_bf16(device: torch.device) -> bool | None:
     """Native bf16 on the GPU (compute capability 8.0+), or None when it cannot be told without starting CUDA.
 
@@ -24,7 +29,7 @@ def cuda_has_bf16(device: torch.device) -> bool | None:
     CUDA has started in this process, ask NVML, and only where its board numbering surely matches.
     """
     if torch.cuda.is_initialized():
-        return torch.cuda.is_bf16_supported()
+        return native_cuda_bf16(device)
     if os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
         return None
     try:
@@ -83,7 +88,7 @@ class Amp(Technique):
 
     def autocast_dtype(self, device: torch.device) -> torch.dtype:
         # In the worker, CUDA may start: the definitive bf16 check (check() may have had to defer it).
-        if device.type == "cuda" and self.config.dtype == "bf16" and not torch.cuda.is_bf16_supported():
+        if device.type == "cuda" and self.config.dtype == "bf16" and not native_cuda_bf16(device):
             raise ConfigError(NO_CUDA_BF16)
         self.stats.update(
             dtype=self.config.dtype, device=device.type, emulated=device.type == "cpu" and not cpu_has_native_bf16()

@@ -81,6 +81,7 @@ class Distill(Technique):
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
         if ctx.train_teacher is None or ctx.teacher_logits is None:
             raise ConfigError("Distillation needs the runner's training loop: run it through the lab's runner.")
+        own_student = self._own_student(ctx) if self.config.student else None  # refused before the teacher trains
         if self.config.teacher == "train":
             teacher, figures = ctx.train_teacher(model)
             self.stats["teacher"] = {"source": "trained in this job", **figures}
@@ -94,8 +95,8 @@ class Distill(Technique):
         self.teacher_logits, logits_figures = ctx.teacher_logits(teacher)
         self.stats["teacher"].update(logits_figures)
         teacher_layers = teacher.config.num_hidden_layers
-        if self.config.student:
-            student = self._own_student(ctx)
+        if own_student is not None:
+            student = own_student
             self.stats.update(
                 teacher_layers=teacher_layers,
                 student_layers=student.config.num_hidden_layers,

@@ -91,12 +91,15 @@ class Quant(Technique):
         from transformers import BitsAndBytesConfig
 
         if self.config.method == "bnb-4bit":
+            from efficiency.techniques.amp import native_cuda_bf16
+
+            device = torch.device("cuda", torch.cuda.current_device())
             quantization = BitsAndBytesConfig(
                 load_in_4bit=True,
                 bnb_4bit_quant_type="nf4",
                 bnb_4bit_use_double_quant=True,
                 # bf16 where the GPU has it (Ampere on); fp16 on older boards, which have no bf16 units.
-                bnb_4bit_compute_dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16,
+                bnb_4bit_compute_dtype=torch.bfloat16 if native_cuda_bf16(device) else torch.float16,
             )
         else:
             quantization = BitsAndBytesConfig(load_in_8bit=True)
