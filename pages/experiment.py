@@ -177,9 +177,8 @@ def teacher_widget(field: dict[str, Any], current: Any, model: str, dataset: str
         if r.model_path and r.model == model and r.dataset == dataset and not (r.config or {}).get("techniques")
     ]
     options = ["train"] + [str(r.id) for r in kept]
-    names = {
-        str(r.id): f"run {r.id}: {r.name} (kept, accuracy {(r.metrics or {}).get('accuracy', 0):.3f})" for r in kept
-    }
+    # Short: an option must fit a third of the page; accuracy first, as a teacher is chosen by it.
+    names = {str(r.id): f"run {r.id} · acc {(r.metrics or {}).get('accuracy', 0):.3f} · {r.name}" for r in kept}
     current = str(current)
     if current not in options:  # a teacher from a run that was deleted, or from another model or dataset
         current = "train"
@@ -187,7 +186,7 @@ def teacher_widget(field: dict[str, Any], current: Any, model: str, dataset: str
         "teacher",
         options,
         index=options.index(current),
-        format_func=lambda o: "train one first, in this job (charged to this run)" if o == "train" else names[o],
+        format_func=lambda o: "trained first, in this run" if o == "train" else names[o],
         help=field["help"]
         + (
             ""

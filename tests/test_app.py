@@ -62,7 +62,7 @@ def wait_for_end(run_id: int, timeout_s: float = 180) -> None:
         time.sleep(0.5)
 
 
-def finished_run(techniques=(), seed=42, **metrics) -> int:
+def finished_run(techniques=(), seed=42, model_path=None, **metrics) -> int:
     store = RunStore()
     config = {"name": "+".join(techniques) or "full", "seed": seed, "model": {"name": "minilm"},
               "data": {"dataset": "nusax-senti/javanese"}, "train": {"epochs": 3},
@@ -73,7 +73,7 @@ def finished_run(techniques=(), seed=42, **metrics) -> int:
                 "confusion_matrix": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "provenance": {}}  # fmt: skip
     store.finish(run_id, "finished", metrics={**defaults, **metrics},
                  curves={"train": [{"step": 1, "epoch": 0.1, "loss": 1.0, "examples_seen": 16, "flops": 1e10,
-                                    "elapsed_s": 1.0}], "valid": []})  # fmt: skip
+                                    "elapsed_s": 1.0}], "valid": []}, model_path=model_path)  # fmt: skip
     return run_id
 
 
@@ -220,6 +220,18 @@ def test_switching_a_technique_on_shows_its_settings_and_a_bad_combination_is_re
     at.selectbox(key="exp.t.amp.dtype").set_value("bf16").run()
     at.checkbox(key="exp.t.amp.allow_emulated").check().run()
     assert not at.error and not at.button(key="exp.train-button").disabled
+
+
+def test_the_distillation_teacher_is_chosen_from_kept_full_fine_tuning_runs(tmp_path):
+    kept = finished_run(accuracy=0.72, model_path=str(tmp_path))
+    finished_run()  # not kept: not offered
+    finished_run(techniques=("lora",), model_path=str(tmp_path))  # kept, but not a plain fine-tuning
+    at = page("experiment")
+    at.toggle(key="exp.on.distill").set_value(True).run()
+    teacher = at.selectbox(key="exp.t.distill.teacher")
+    assert teacher.options == ["trained first, in this run", f"run {kept} · acc 0.720 · full"]
+    teacher.set_value(str(kept)).run()
+    assert not at.exception and not at.error
 
 
 def test_preview_and_estimate_from_the_calibration():
