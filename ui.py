@@ -383,9 +383,15 @@ def _watch_body(run_id: int) -> None:
             f"Queued: position {position} for {record.device}. {where}",
             icon=":material/hourglass_top:",
         )
-        if st.button("Cancel this run", key=f"cancel-{record.id}", help="Takes it out of the queue; nothing is lost."):
-            store.request_stop(record.id)
-            st.rerun()
+        # Callbacks, not `if st.button(...)`: a click landing while the once-a-second refresh reruns the
+        # fragment could be lost (seen in the browser test on a busy machine); a callback runs first.
+        st.button(
+            "Cancel this run",
+            key=f"cancel-{record.id}",
+            on_click=store.request_stop,
+            args=(record.id,),
+            help="Takes it out of the queue; nothing is lost.",
+        )
     elif record.status == "running":
         _live(record)
     else:
@@ -433,11 +439,15 @@ def _live(record: RunRecord) -> None:
     rows = store.progress_of(record.id)
     if rows:
         chart(charts.loss_curve(rows), key=f"live-loss-{record.id}")
-    if not record.stop_requested and st.button(
-        "Stop", key=f"stop-{record.id}", type="primary", help="Stops at the next step; what was measured is kept."
-    ):
-        store.request_stop(record.id)
-        st.rerun()
+    if not record.stop_requested:
+        st.button(
+            "Stop",
+            key=f"stop-{record.id}",
+            type="primary",
+            on_click=store.request_stop,
+            args=(record.id,),
+            help="Stops at the next step; what was measured is kept.",
+        )
 
 
 # --- result card -----------------------------------------------------------------------------------------------
