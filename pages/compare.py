@@ -168,6 +168,11 @@ def actions(selected: list[int], all_ids: list[int]) -> None:
         help="Deletes the selected runs after a confirmation. Select rows in the table first.",
     ):
         confirm_delete(selected)
+    deletion_outcome()
+
+
+def deletion_outcome() -> None:
+    """What the confirmed deletion did: shown once, even when it emptied the table."""
     if "cmp.deleted" in st.session_state:
         deleted, refused = st.session_state.pop("cmp.deleted")
         if deleted:
@@ -372,6 +377,7 @@ st.title("Compare")
 store = ui.get_store()
 records = store.list()
 if not records:
+    deletion_outcome()
     st.info("No runs yet: run the demo on the home page or build an experiment.")
     st.page_link(
         "pages/experiment.py", label="Build an experiment", icon=":material/science:", help="Opens the Experiment page."

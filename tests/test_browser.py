@@ -125,3 +125,35 @@ def story(server, first, second, tmp_path) -> None:
     chart.wait_for(timeout=60_000)
     chart.get_by_text("full fine-tuning").first.wait_for(timeout=30_000)  # the new point, labelled
     first.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
+
+
+@pytest.mark.timeout(300)
+def test_compare_deletes_a_selected_run_after_a_confirmation(browser):
+    from efficiency.store import RunStore
+
+    store = RunStore()
+    config = {"name": "to delete", "seed": 42, "model": {"name": "minilm"},
+              "data": {"dataset": "nusax-senti/javanese"}, "train": {"epochs": 3}, "techniques": []}  # fmt: skip
+    run_id = store.create_run(config, device="cpu")
+    store.finish(run_id, "finished", metrics={"accuracy": 0.7, "macro_f1": 0.68, "train_wall_s": 60.0})
+    with serving() as url:  # after the run exists: the server shares this test's app-data folder
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.goto(f"{url}/compare")
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        grid.wait_for(timeout=60_000)
+        delete = page.get_by_role("button", name="Delete selected", exact=True)
+        assert delete.is_disabled(), "nothing selected: nothing to delete"
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's checkbox, under the header row
+        delete.wait_for(state="visible")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('button')].some(b => b.innerText.includes('Delete selected') && !b.disabled)",
+            timeout=30_000,
+        )
+        delete.click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_text(f"Delete run(s) {run_id}").wait_for(timeout=30_000)
+        assert store.get(run_id) is not None, "only after the confirmation"
+        dialog.get_by_role("button", name="Delete", exact=True).click()
+        page.get_by_text(f"Deleted run(s) {run_id}.").wait_for(timeout=30_000)
+    assert store.get(run_id) is None
