@@ -377,9 +377,10 @@ def _execute(
     put("confusion_matrix", test.confusion(dataset.num_labels))
     put("misclassified", _misclassified(dataset.test.texts, test.labels, test.predictions, dataset.label_names))
     put("dataset", dataset.summary())
-    own_student = techniques.reports().get("distill", {}).get("student_source")
+    reports = techniques.reports()
+    own_student = reports.get("distill", {}).get("student_source")
     put("model_source", f"{own_student} (student), distilled from {loaded.source}" if own_student else loaded.source)
-    put("techniques", techniques.reports())
+    put("techniques", reports)
     metrics["provenance"] = prov
     metrics["_environment"] = {"energy": reading.details}
 

@@ -29,6 +29,7 @@ from efficiency.config import TrainConfig
 from efficiency.data.splits import TextSplit
 from efficiency.errors import ConfigError
 from efficiency.measure.flops import FlopMeter, spread_picks
+from efficiency.measure.latency import sync_for
 from efficiency.measure.timer import PhaseTimer
 from efficiency.techniques import Pipeline
 from efficiency.techniques.base import TechniqueContext
@@ -189,12 +190,13 @@ def time_steps(
     batch = collate(split, order[middle : middle + batch_size], pad_id, device)
     context = partial(torch.autocast, device_type=device.type, dtype=dtype) if dtype is not None else nullcontext
     embed = model.get_input_embeddings()
+    synchronize = sync_for(device)
     was_training = model.training
     model.train()
     times, held = [], []
     try:
         for i in range(steps + 1):
-            _synchronize(device)
+            synchronize()
             before = torch.cuda.memory_allocated(device) if device.type == "cuda" else 0
             started = time.perf_counter()
             with context():
@@ -204,7 +206,7 @@ def time_steps(
             if device.type == "cuda":
                 held.append(torch.cuda.memory_allocated(device) - before)
             loss.backward()
-            _synchronize(device)
+            synchronize()
             if i:  # the first pass warms caches and kernels up
                 times.append(time.perf_counter() - started)
             model.zero_grad(set_to_none=True)
@@ -215,14 +217,6 @@ def time_steps(
     if held:
         figures["activation_memory_mb"] = float(np.median(held)) / 2**20
     return figures
-
-
-def _synchronize(device: torch.device) -> None:
-    """Wait for queued kernels, so a clock read measures them (CUDA and MPS run asynchronously)."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
 
 
 @torch.inference_mode()

@@ -151,19 +151,12 @@ def technique_settings(
     """
     chosen = {}
     for f in describe(name)["fields"]:
+        start = current.get(f["name"], f["default"])
         if special and f["name"] in special:
-            value = special[f["name"]](f, current.get(f["name"], f["default"]))
-            if value != f["default"]:
-                chosen[f["name"]] = value
-            continue
-        value = value_widget(
-            f["name"].replace("_", " "),
-            f["type"],
-            current.get(f["name"], f["default"]),
-            f["help"],
-            f"exp.t.{name}.{f['name']}",
-            f["choices"],
-        )
+            value = special[f["name"]](f, start)
+        else:
+            key = f"exp.t.{name}.{f['name']}"
+            value = value_widget(f["name"].replace("_", " "), f["type"], start, f["help"], key, f["choices"])
         if value != f["default"]:
             chosen[f["name"]] = value
     return chosen

@@ -37,6 +37,9 @@ def time_per_example_ms(
 
 
 def sync_for(device: torch.device) -> Callable[[], None]:
+    """Wait for queued kernels, so a clock read measures them (CUDA and MPS run asynchronously)."""
     if device.type == "cuda":
         return lambda: torch.cuda.synchronize(device)
+    if device.type == "mps":
+        return torch.mps.synchronize
     return lambda: None
