@@ -9,23 +9,22 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from efficiency import charts, estimate, paths, reports, settings
+from efficiency import charts, estimate, lab_settings, reports
 from efficiency.compare import human, scientific, shown_value
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
-from efficiency.executor import LocalProcessExecutor
 from efficiency.measure.busy import BUSY_SHARE
 from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, resolve_country
-from efficiency.scheduler import Scheduler
+from efficiency.runs.calibrations import active_calibrations
+from efficiency.runs.checks import checked_device, device_name
+from efficiency.runs.executor import LocalProcessExecutor
+from efficiency.runs.scheduler import Scheduler
 from efficiency.store import ACTIVE, RunRecord, RunStore
 
 BADGE_COLOURS = {"measured": "green", "counted": "blue", "estimated": "orange"}
@@ -86,7 +85,7 @@ def get_store() -> RunStore:
 
 def _backstop_s() -> float | None:
     """The scheduler's hard limit: the teacher's limit, plus time to load, test and measure."""
-    limit = settings.load().time_limit_s
+    limit = lab_settings.load().time_limit_s
     return None if limit is None else limit * 1.25 + 120
 
 
@@ -134,10 +133,10 @@ def sidebar() -> None:
                 )
                 != pin
             ):
-                limit = settings.load().time_limit_min
+                limit = lab_settings.load().time_limit_min
                 st.caption(f"Longest run allowed: {f'{limit:g} minutes' if limit else 'no limit'}.")
                 return _presentation_css()
-            current = settings.load()
+            current = lab_settings.load()
             limit = st.number_input(
                 "Longest run allowed (minutes)",
                 min_value=0.0,
@@ -150,7 +149,7 @@ def sidebar() -> None:
             )
             wanted = None if limit == 0 else float(limit)
             if wanted != current.time_limit_min:
-                settings.save(dataclasses.replace(current, time_limit_min=wanted))
+                lab_settings.save(dataclasses.replace(current, time_limit_min=wanted))
                 st.toast("Time limit saved.")
     _presentation_css()
 
@@ -212,43 +211,15 @@ def chart_row(figures: list[tuple[str, Any]], key: str) -> None:
 
 
 # --- starting runs ---------------------------------------------------------------------------------------
-def device_key(config: RunConfig) -> str:
-    """The device the run will take ('auto' -> 'cpu' or 'cuda:0'): the queue orders by it.
-
-    Resolved without initialising CUDA: the app's server must not hold a CUDA context the runs need.
-    """
-    import torch
-
-    name = "cpu" if config.model.name == "tfidf-logreg" else config.device
-    if name == "auto":
-        if torch.cuda.is_available():  # asks the driver, creates no context
-            return "cuda:0"
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return "mps"
-        return "cpu"
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise EfficiencyError(f"device '{name}' was asked for, but this machine has no CUDA GPU: use auto or cpu.")
-        return name if ":" in name else "cuda:0"
-    return name
-
-
 def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | None:
     """Validate, queue and wake the scheduler; returns the run id, or shows the message and returns None."""
-    limit_s = settings.load().time_limit_s
+    limit_s = lab_settings.load().time_limit_s
     if limit_s is not None:
         own = config.train.time_limit_s
         config.train.time_limit_s = limit_s if own is None else min(own, limit_s)
     config.measure.country = config.measure.country or st.session_state.get("country")
     try:
-        config.validate()
-        import torch
-
-        from efficiency.techniques import validate_techniques
-
-        device = device_key(config)
-        if config.model.name != "tfidf-logreg":
-            validate_techniques(config, torch.device(device))
+        device = str(checked_device(config))
     except EfficiencyError as exc:
         st.error(str(exc), icon=":material/block:")
         return None
@@ -271,7 +242,7 @@ def repeat_with_seeds(record: RunRecord, more: int = 2) -> list[int]:
         base_name = re.sub(r" \(seed \d+\)$", "", record.name)
         config = RunConfig.from_dict({**record.config, "seed": seed, "name": f"{base_name} (seed {seed})"})
         ids.append(
-            store.create_run(config.to_dict(), device=record.device or device_key(config), estimate=record.estimate)
+            store.create_run(config.to_dict(), device=record.device or device_name(config), estimate=record.estimate)
         )
     get_scheduler().wake()
     return ids
@@ -282,25 +253,6 @@ def calibration_for(model: str, device: str) -> estimate.Calibration | None:
     return estimate.load_calibration(model, device)
 
 
-def start_calibration(model: str, device: str) -> None:
-    """Measure the device once in a background process (it waits for the device like a run)."""
-    if calibrating(model, device):
-        return
-    estimate.forget_failure(model, device)
-    marker = _calibrating_marker(model, device)
-    with open(marker.with_suffix(".log"), "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "efficiency", "calibrate", "--model", model, "--device", device],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=str(paths.REPO_ROOT),
-            env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ},
-        )
-    marker.write_text(str(process.pid), encoding="utf-8")
-
-
 def auto_calibrate() -> bool:
     """Whether the page measures the device by itself ($EFFLAB_AUTO_CALIBRATE=0 asks for a button: tests)."""
     return os.environ.get("EFFLAB_AUTO_CALIBRATE", "1") != "0"
@@ -308,35 +260,6 @@ def auto_calibrate() -> bool:
 
 def calibration_error(model: str, device: str) -> str | None:
     return estimate.calibration_error(model, device)
-
-
-def calibrating(model: str, device: str) -> bool:
-    """A calibration process for this model and device is alive (checked by pid, not by a clock)."""
-    return _marker_alive(_calibrating_marker(model, device))
-
-
-def _marker_alive(marker: Path) -> bool:
-    import psutil
-
-    try:
-        return psutil.Process(int(marker.read_text(encoding="utf-8"))).status() != psutil.STATUS_ZOMBIE
-    except (OSError, ValueError, psutil.Error):
-        return False
-
-
-def active_calibrations() -> list[str]:
-    """'minilm on cpu' for each calibration process alive now (it holds its device for a few seconds)."""
-    alive = []
-    for marker in sorted(paths.app_data_dir().glob("calibrating-*.pid")):
-        if _marker_alive(marker):
-            model, _, device = marker.stem.removeprefix("calibrating-").rpartition("-")
-            alive.append(f"{model} on {device}")
-    return alive
-
-
-def _calibrating_marker(model: str, device: str) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{model}-{device}")[-120:]
-    return paths.app_data_dir() / f"calibrating-{safe}.pid"
 
 
 def power_of_device(device: str, calibration: estimate.Calibration | None = None) -> tuple[float | None, str]:
@@ -631,7 +554,7 @@ def _predicted_vs_measured(predicted: dict[str, Any], metrics: dict[str, Any]) -
 
 @st.cache_resource(max_entries=2)
 def _kept_model(folder: str, run_id: int, created_at: float) -> Any:  # the run's identity keys the cache
-    from efficiency.predict import KeptModel
+    from efficiency.inference import KeptModel
 
     return KeptModel(folder)
 

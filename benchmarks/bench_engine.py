@@ -31,7 +31,8 @@ import torch
 from efficiency.config import DataConfig, MeasureConfig, ModelConfig, RunConfig, TrainConfig
 from efficiency.data import load_dataset
 from efficiency.models import load_classifier
-from efficiency.runner import resolve_defaults, run_experiment
+from efficiency.runs.recipe import resolve_defaults
+from efficiency.runs.runner import run_experiment
 from efficiency.store import RunStore
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from efficiency.config import DataConfig, MeasureConfig, ModelConfig, RunConfig, TechniqueSpec, TrainConfig
-from efficiency.runner import run_experiment
+from efficiency.runs.runner import run_experiment
 from efficiency.store import RunStore
 
 SUITES: dict[str, dict] = {

@@ -98,7 +98,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 # --- train -------------------------------------------------------------------------------------
 def cmd_train(args: argparse.Namespace) -> int:
-    from efficiency.runner import run_experiment, stop_on_signals
+    from efficiency.runs.runner import run_experiment, stop_on_signals
     from efficiency.store import RunStore
 
     config = config_from_args(args)

@@ -2,7 +2,8 @@
 
 Every field carries a help text (shown as CLI help and as the app's tooltip) and, where it
 is exposed on the command line, its flag. `RunConfig.validate()` refuses an impossible
-setting with one message that says what to change. `None` in an optional field means
+setting of its own with one message that says what to change (`efficiency.runs.checks` adds the
+techniques and the device, where both are known). `None` in an optional field means
 "the recommended default for this model and dataset"; the runner resolves it and stores
 the resolved value, so a stored config always reproduces its run.
 """
@@ -172,7 +173,10 @@ class RunConfig:
 
     # --- validation -------------------------------------------------------------------------
     def validate(self) -> RunConfig:
-        """Raise ConfigError naming the first impossible setting; return self when all is well."""
+        """Raise ConfigError naming the first impossible setting; return self when all is well.
+
+        The techniques are checked against each other and the device by `efficiency.runs.checks`.
+        """
         t, d, m = self.train, self.data, self.measure
         checks: list[tuple[bool, str]] = [
             (
@@ -225,9 +229,6 @@ class RunConfig:
             if spec.name in seen:
                 raise ConfigError(f"Technique '{spec.name}' is switched on twice: keep one.")
             seen.add(spec.name)
-        from efficiency.techniques import validate_techniques
-
-        validate_techniques(self)
         return self
 
     # --- JSON round trip --------------------------------------------------------------------

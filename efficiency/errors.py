@@ -17,7 +17,3 @@ class DataError(EfficiencyError):
 
 class ModelLoadError(EfficiencyError):
     """A model that cannot be loaded (unknown name, no network, wrong files)."""
-
-
-class RunStopped(EfficiencyError):
-    """Raised inside the training loop when a stop was requested."""

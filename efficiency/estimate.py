@@ -133,9 +133,9 @@ def _calibrate(model_name: str, device_name: str) -> Calibration:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    from efficiency.devices import resolve_device
     from efficiency.models import load_classifier
-    from efficiency.slots import device_slot
-    from efficiency.training import resolve_device
+    from efficiency.runs.slots import device_slot
 
     device = resolve_device(device_name)
     with device_slot(str(device), f"calibration of {model_name}"):

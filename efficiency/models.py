@@ -21,11 +21,9 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from efficiency.errors import ModelLoadError
+from efficiency.model_names import MINILM, TFIDF, TINY
 
-MINILM = "minilm"
-TINY = "tiny"
-TFIDF = "tfidf-logreg"
-BUILTIN = (MINILM, TINY, TFIDF)
+__all__ = ["MINILM", "TFIDF", "TINY", "LoadedModel", "hub_reachable", "load_classifier", "minilm_path"]
 
 
 @dataclass

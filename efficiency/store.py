@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import psutil
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -43,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from efficiency import paths
+from efficiency.runs import processes
 
 STATUSES = ("queued", "running", "finished", "failed", "stopped", "interrupted")
 ACTIVE = ("queued", "running")
@@ -246,7 +246,7 @@ class RunStore:
                     heartbeat_at=now,
                     host=self.host,
                     pid=pid,
-                    pid_started_at=psutil.Process(pid).create_time(),
+                    pid_started_at=processes.started_at(pid),
                 )
             )
             return result.rowcount == 1
@@ -258,9 +258,7 @@ class RunStore:
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id, runs.c.status == "queued")
-                .values(
-                    host=self.host, pid=pid, pid_started_at=psutil.Process(pid).create_time(), heartbeat_at=time.time()
-                )
+                .values(host=self.host, pid=pid, pid_started_at=processes.started_at(pid), heartbeat_at=time.time())
             )
 
     def heartbeat(self, run_id: int, latest: dict[str, Any] | None = None) -> bool:
@@ -404,7 +402,7 @@ class RunStore:
         now, dead = time.time(), []
         for row in candidates:
             if row.host == self.host:
-                gone = not _process_alive(row.pid, row.pid_started_at)
+                gone = not processes.alive(row.pid, row.pid_started_at)
             elif row.status == "queued":
                 gone = False  # a waiter on another host writes no heartbeat while it waits
             else:
@@ -472,17 +470,3 @@ def _add_missing_columns(engine: Engine) -> None:
             if column.name not in present:
                 kind = column.type.compile(dialect=engine.dialect)
                 conn.exec_driver_sql(f"ALTER TABLE runs ADD COLUMN {column.name} {kind}")
-
-
-def _process_alive(pid: int | None, started_at: float | None) -> bool:
-    if pid is None:
-        return False
-    try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return started_at is None or abs(process.create_time() - started_at) < 1.0
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True  # another user's live process: never touch its run

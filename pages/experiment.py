@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 import ui
-from efficiency import charts, paths, settings
+from efficiency import charts, lab_settings, paths
 from efficiency.compare import human
 from efficiency.config import DataConfig, MeasureConfig, RunConfig, TechniqueSpec, TrainConfig, field_help
 from efficiency.data import list_datasets, resolve
@@ -22,6 +22,9 @@ from efficiency.data.userfile import MAX_FILE_MB
 from efficiency.errors import EfficiencyError
 from efficiency.estimate import estimate_run
 from efficiency.preview import load_tokenizer, preview_dataset
+from efficiency.runs import checks
+from efficiency.runs.calibrations import calibrating, start_calibration
+from efficiency.runs.checks import device_name
 from efficiency.techniques import REGISTRY, describe
 
 MODELS = {
@@ -457,7 +460,7 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
     if preview is None:
         return None
     try:
-        device = ui.device_key(config)
+        device = device_name(config)
     except EfficiencyError as exc:
         st.error(str(exc))
         return None
@@ -474,18 +477,18 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
             key="exp.recalibrate",
             help="Measures this machine again in the background (after any run in progress).",
         ):
-            ui.start_calibration(model, device)
+            start_calibration(model, device)
             st.rerun()
         return None
     if calibration is None:
-        if not ui.calibrating(model, device):
+        if not calibrating(model, device):
             if not ui.auto_calibrate() and not st.button(
                 "Measure this machine for the estimate",
                 key="exp.calibrate",
                 help="One training step of this model, counted and timed in the background (about 10 s).",
             ):
                 return None
-            ui.start_calibration(model, device)
+            start_calibration(model, device)
         st.fragment(run_every=2.0)(_calibration_wait)(model, device)
         return None
     power_w, power_source = ui.power_of_device(device, calibration)
@@ -515,7 +518,7 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
         help="The predicted energy priced under the sidebar's grid.",
     )
     st.markdown(":orange-badge[estimated]", help=predicted["method"])
-    limit_s = config.train.time_limit_s or settings.load().time_limit_s
+    limit_s = config.train.time_limit_s or lab_settings.load().time_limit_s
     if limit_s and predicted["train_eval_wall_s"] > limit_s:
         st.warning(
             f"Longer than the longest run allowed ({limit_s / 60:.0f} min): it will stop there and test the best "
@@ -595,7 +598,7 @@ def build(base: RunConfig) -> None:
         save_model=keep,
         **chosen["run"],
     )
-    problem = check(config)
+    problem = checks.problem(config)
     predicted = cost_estimate(config, preview) if problem is None else None
     if problem:
         st.error(problem, icon=":material/block:")
@@ -610,20 +613,6 @@ def build(base: RunConfig) -> None:
         if run_id is not None:
             st.query_params["run"] = str(run_id)
             st.rerun()
-
-
-def check(config: RunConfig) -> str | None:
-    """The first impossible setting, as a message saying what to change (None when all is well)."""
-    try:
-        config.validate()
-        if config.model.name != "tfidf-logreg":
-            from efficiency.techniques import validate_techniques
-            from efficiency.training import resolve_device
-
-            validate_techniques(config, resolve_device(ui.device_key(config)))
-    except EfficiencyError as exc:
-        return str(exc)
-    return None
 
 
 def default_name(model: str, data: DataConfig, techniques: list[TechniqueSpec]) -> str:

@@ -38,7 +38,7 @@ def prepare(home: Path) -> None:
     os.environ["EFFLAB_HOME"] = str(home)
     from efficiency.config import DataConfig, ModelConfig, RunConfig, TechniqueSpec, TrainConfig
     from efficiency.estimate import calibrate
-    from efficiency.runner import run_experiment
+    from efficiency.runs.runner import run_experiment
     from efficiency.store import RunStore
 
     store = RunStore()

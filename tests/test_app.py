@@ -9,7 +9,8 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from efficiency import paths, scheduler
+from efficiency import paths
+from efficiency.runs import scheduler
 from efficiency.estimate import Calibration, save_calibration
 from efficiency.store import RunStore
 from tests.conftest import needs_shared_data
@@ -176,7 +177,7 @@ def test_experiment_trains_a_tiny_model_in_the_background_and_shows_the_result_c
 
 def test_the_result_card_reports_the_technique_predicts_sentences_and_repeats_with_seeds():
     from efficiency.config import TechniqueSpec
-    from efficiency.runner import run_experiment
+    from efficiency.runs.runner import run_experiment
     from tests.conftest import tiny_config
 
     config = tiny_config()

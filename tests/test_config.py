@@ -4,6 +4,7 @@ import pytest
 
 from efficiency.config import RunConfig, TechniqueSpec, parse_technique
 from efficiency.errors import ConfigError
+from efficiency.runs.checks import checked_device
 
 
 def test_json_round_trip_keeps_every_field():
@@ -33,7 +34,7 @@ def test_validation_names_the_setting_to_change(change, phrase):
     config = RunConfig()
     change(config)
     with pytest.raises(ConfigError, match=phrase):
-        config.validate()
+        checked_device(config)  # the one check the CLI, the worker and the app share
 
 
 def test_default_config_is_valid():

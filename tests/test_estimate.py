@@ -14,7 +14,7 @@ from efficiency.estimate import (
     load_calibration,
     work_shares,
 )
-from efficiency.runner import run_experiment
+from efficiency.runs.runner import run_experiment
 from efficiency.store import RunStore
 from tests.conftest import needs_shared_data, tiny_config
 

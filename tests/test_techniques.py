@@ -11,7 +11,7 @@ from efficiency.cli import main
 from efficiency.config import TechniqueSpec
 from efficiency.errors import ConfigError
 from efficiency.models import load_classifier
-from efficiency.runner import run_experiment
+from efficiency.runs.runner import run_experiment
 from efficiency.techniques import REGISTRY, Pipeline, describe
 from efficiency.techniques.amp import Amp, cpu_has_native_bf16
 from efficiency.techniques.prune import drop_layers, slice_heads
@@ -164,12 +164,13 @@ def test_each_technique_runs_and_has_its_effect(name, params, check):
     ("probe", {}, [BASE_WEIGHT, "bert.encoder.layer.1.output.dense.bias"], ["classifier.weight"]),
 ])  # fmt: skip
 def test_restricted_training_leaves_frozen_weights_unchanged(name, params, frozen, trained):
+    from efficiency.batching import encode
     from efficiency.config import DataConfig, TrainConfig
     from efficiency.data import load_dataset
     from efficiency.measure.timer import PhaseTimer
     from efficiency.techniques import REGISTRY
     from efficiency.techniques.base import TechniqueContext
-    from efficiency.training import encode, train
+    from efficiency.training import train
 
     ds = load_dataset(DataConfig(dataset="nusax-senti/javanese", limit_train=48), seed=0)
     loaded = load_classifier("tiny", ds.label_names, seed=0)

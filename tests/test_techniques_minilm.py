@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from efficiency.config import DataConfig, MeasureConfig, ModelConfig, RunConfig, TechniqueSpec, TrainConfig
-from efficiency.runner import run_experiment
+from efficiency.runs.runner import run_experiment
 from tests.conftest import needs_shared_data
 
 pytestmark = [pytest.mark.slow, needs_shared_data]

@@ -2,13 +2,15 @@ import numpy as np
 import pytest
 import torch
 
+from efficiency.batching import EncodedSplit, batch_order, collate, encode
 from efficiency.config import DataConfig, TrainConfig
 from efficiency.data import load_dataset
+from efficiency.devices import resolve_device
 from efficiency.errors import ConfigError
 from efficiency.measure.flops import FlopMeter
 from efficiency.measure.timer import PhaseTimer
 from efficiency.models import load_classifier
-from efficiency.training import EncodedSplit, batch_order, collate, encode, evaluate, resolve_device, time_steps, train
+from efficiency.training import evaluate, time_steps, train
 from tests.conftest import needs_shared_data
 
 

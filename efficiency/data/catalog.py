@@ -35,8 +35,6 @@ class DatasetFamily:
     citation: str
     source: str  # human-readable public source
     base_url: str  # raw-file URL; '{language}' is filled in
-    hf_id: str
-    script: str
     note: str = ""
     label_map: dict[str, str] = field(default_factory=dict)  # raw label -> name
 
@@ -82,8 +80,6 @@ CATALOG: dict[str, DatasetFamily] = {
         "Local Languages. EACL 2023.",
         source="github.com/IndoNLP/nusax, datasets/sentiment/; Hugging Face indonlp/NusaX-senti",
         base_url="https://raw.githubusercontent.com/IndoNLP/nusax/main/datasets/sentiment/{language}/",
-        hf_id="indonlp/NusaX-senti",
-        script="Latin",
         note="500/100/400 sentences per language; the 12 languages are translations of the same sentences.",
     ),
     "masakhanews": DatasetFamily(
@@ -107,8 +103,6 @@ CATALOG: dict[str, DatasetFamily] = {
         "IJCNLP-AACL 2023.",
         source="github.com/masakhane-io/masakhane-news, data/; Hugging Face masakhane/masakhanews",
         base_url="https://raw.githubusercontent.com/masakhane-io/masakhane-news/main/data/{language}/",
-        hf_id="masakhane/masakhanews",
-        script="Latin (Ge'ez-free languages)",
         note="Articles are long (median 950 to 3,300 characters): truncation length drives the compute.",
     ),
     "mahasent-mr": DatasetFamily(
@@ -132,8 +126,6 @@ CATALOG: dict[str, DatasetFamily] = {
         "Dataset and Transformer Models. PACLIC 2023.",
         source="github.com/l3cube-pune/MarathiNLP, L3Cube-MahaSent-MD/MahaSent_MR/",
         base_url="https://raw.githubusercontent.com/l3cube-pune/MarathiNLP/main/L3Cube-MahaSent-MD/MahaSent_MR/",
-        hf_id="",
-        script="Devanagari",
         note="12,000/1,500/1,500, balanced. The train file is sorted by label: subsample, never take the first N.",
         label_map={"-1": "negative", "0": "neutral", "1": "positive"},
     ),

@@ -1,7 +1,8 @@
 """Measurement, kept apart by kind: time, FLOPs, energy, carbon, memory, latency, size, environment.
 
-Every figure is stored with its provenance: a `Figure` names its unit, its method and whether it
-was measured on this run, counted (from the operations executed) or estimated (a model).
+Every figure is stored with its `Provenance`: its method and whether it was measured on this run,
+counted (from the operations executed) or estimated (a model). How a figure is shown (label, unit,
+scale) is the figure catalogue's business, not this package's.
 """
 
 from __future__ import annotations

@@ -18,7 +18,3 @@ def wrap(model: torch.nn.Module, peft_config: Any, stats: dict[str, Any]) -> tor
     total, trainable = parameter_counts(wrapped)
     stats.update(trainable_params=trainable, total_params=total, trainable_pct=100 * trainable / total)
     return wrapped
-
-
-def model_type(model: torch.nn.Module) -> str:
-    return getattr(getattr(model, "config", None), "model_type", "")

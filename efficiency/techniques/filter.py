@@ -158,7 +158,7 @@ class _Queue:
         return self._batch(ready) if ready else None
 
     def _batch(self, indices: list[int]) -> dict[str, torch.Tensor]:
-        from efficiency.training import collate
+        from efficiency.batching import collate
 
         # Sorted by length: a re-batched queue mixes lengths, and padding is compute.
         return collate(self.split, sorted(indices, key=lambda i: len(self.split.ids[i])), self.pad_id, self.device)
@@ -172,7 +172,7 @@ class _Scorer:
 
     @torch.no_grad()
     def losses(self, model: torch.nn.Module, indices: list[int]) -> torch.Tensor:
-        from efficiency.training import collate, logits_of
+        from efficiency.batching import collate, logits_of
 
         batch = collate(self.split, indices, self.pad_id, self.device)
         was_training = model.training

@@ -1,9 +1,9 @@
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from efficiency.batching import mean_loss
 from efficiency.measure.flops import FlopMeter, spread_picks
 from efficiency.models import load_classifier
-from efficiency.training import mean_loss
 
 
 def batch(b, t):

@@ -2,11 +2,11 @@ import subprocess
 import sys
 import time
 
-from efficiency.slots import device_slot, holder
+from efficiency.runs.slots import device_slot, holder
 
 HOLD = """
 import sys, time
-from efficiency.slots import device_slot
+from efficiency.runs.slots import device_slot
 with device_slot("cpu", "run 99"):
     print("held", flush=True)
     time.sleep(float(sys.argv[1]))

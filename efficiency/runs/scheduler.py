@@ -3,7 +3,7 @@
 One per app server (the app holds it with st.cache_resource); it only reads and writes the run
 store and asks the executor to start or kill worker processes, so a second server or the CLI
 can share the same store safely: a run is claimed with a conditional update, and the device
-lock (efficiency.slots) keeps two runs off one device whoever started them.
+lock (efficiency.runs.slots) keeps two runs off one device whoever started them.
 
 Each tick, in order:
 1. reap runs whose process died (the store's liveness rule);
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from efficiency import slots
+from efficiency.runs import processes, slots
 from efficiency.store import RunRecord, RunStore
 
 log = logging.getLogger(__name__)
@@ -34,17 +34,6 @@ STOP_GRACE_S = (
 )
 STOP_HARD_S = 600.0  # testing, measuring and saving after a stop may take minutes on a slow machine, not this long
 LAUNCH_GRACE_S = 60.0  # a started worker has this long to claim its run before its device counts as free
-
-
-def _same_process(record: RunRecord) -> bool:
-    """The pid still belongs to the run's process (not recycled by another program)."""
-    import psutil
-
-    try:
-        started = psutil.Process(record.pid).create_time()
-    except psutil.Error:
-        return False
-    return record.pid_started_at is None or abs(started - record.pid_started_at) < 1.0
 
 
 _STARTED: weakref.WeakSet[Scheduler] = weakref.WeakSet()
@@ -130,7 +119,7 @@ class Scheduler:
         still_training = progress.get("phase") in ("train", "teacher") and step > step_then + 2
         if not ((waited > self.stop_grace_s and still_training) or waited > self.stop_hard_s):
             return
-        if record.pid is None or record.host != self.store.host or not _same_process(record):
+        if record.host != self.store.host or not processes.alive(record.pid, record.pid_started_at):
             return
         log.warning("run %s ignored its stop request for %.0f s: killing pid %s", record.id, waited, record.pid)
         self.executor.kill(record.pid)

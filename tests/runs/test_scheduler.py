@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from efficiency.scheduler import Scheduler
-from efficiency.slots import device_slot
+from efficiency.runs.scheduler import Scheduler
+from efficiency.runs.slots import device_slot
 from efficiency.store import RunStore
 
 

@@ -3,7 +3,7 @@ import threading
 import pytest
 
 from efficiency.errors import ConfigError
-from efficiency.runner import run_experiment
+from efficiency.runs.runner import run_experiment
 from efficiency.store import RunStore
 from tests.conftest import needs_shared_data, tiny_config
 
@@ -88,7 +88,7 @@ def test_a_run_waiting_for_the_device_can_be_cancelled_from_the_store():
     import sys
     import time
 
-    from tests.test_slots import HOLD
+    from tests.runs.test_slots import HOLD
 
     holder = subprocess.Popen([sys.executable, "-c", HOLD, "60"], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

@@ -6,8 +6,8 @@ import pytest
 
 from efficiency.config import ModelConfig, TechniqueSpec
 from efficiency.errors import ModelLoadError
-from efficiency.predict import KeptModel
-from efficiency.runner import run_experiment
+from efficiency.inference import KeptModel
+from efficiency.runs.runner import run_experiment
 from efficiency.store import RunStore
 from tests.conftest import needs_shared_data, tiny_config
 

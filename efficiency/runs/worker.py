@@ -1,4 +1,4 @@
-"""The background worker: `python -m efficiency.worker RUN_ID [--store URL]`.
+"""The background worker: `python -m efficiency.runs.worker RUN_ID [--store URL]`.
 
 Runs one queued run from the store through the runner, in its own process (so the app stays
 responsive and a CUDA context is fresh). Progress and a heartbeat go to the store about once a
@@ -14,12 +14,12 @@ import threading
 
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
-from efficiency.runner import run_experiment, stop_on_signals
+from efficiency.runs.runner import run_experiment, stop_on_signals
 from efficiency.store import RunStore
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m efficiency.worker")
+    parser = argparse.ArgumentParser(prog="python -m efficiency.runs.worker")
     parser.add_argument("run_id", type=int)
     parser.add_argument("--store", default=None)
     args = parser.parse_args(argv)

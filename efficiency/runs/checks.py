@@ -1,0 +1,41 @@
+"""The one check of a config before it runs, used alike by the CLI, the worker and the app.
+
+A config's own settings are checked by `RunConfig.validate`; the techniques against each other, the
+model and the device are checked here, where config, techniques and device are all known.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from efficiency.devices import run_device
+from efficiency.techniques import validate_techniques
+
+if TYPE_CHECKING:
+    import torch
+
+    from efficiency.config import RunConfig
+
+
+def checked_device(config: RunConfig) -> torch.device:
+    """The device `config` runs on, after refusing any impossible setting with a message that says what to change."""
+    config.validate()
+    device = run_device(config.model.name, config.device)
+    validate_techniques(config, device)  # the combinations that depend on the device (amp, quant)
+    return device
+
+
+def device_name(config: RunConfig) -> str:
+    """'cpu', 'cuda:0' or 'mps': the device `config` would take, the key the queue orders runs by."""
+    return str(run_device(config.model.name, config.device))
+
+
+def problem(config: RunConfig) -> str | None:
+    """The first impossible setting as a message (None when the config can run): for a page's live check."""
+    from efficiency.errors import EfficiencyError
+
+    try:
+        checked_device(config)
+    except EfficiencyError as exc:
+        return str(exc)
+    return None

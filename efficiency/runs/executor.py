@@ -1,0 +1,40 @@
+"""Where background runs execute. The embedded default: one spawned worker process per run.
+
+A fresh process per run keeps training out of the app's process (the page stays responsive),
+gives CUDA a clean context and returns all its memory when the run ends. The worker waits for
+its device's slot, so runs on one device never overlap. A later backend (Ray Jobs, say) keeps
+this interface: start, alive, kill.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from efficiency import paths
+from efficiency.runs import processes
+
+
+def log_path(run_id: int) -> Path:
+    folder = paths.app_data_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"run-{run_id}.log"
+
+
+class LocalProcessExecutor:
+    """`python -m efficiency.runs.worker RUN_ID` in its own session, its output in the app-data logs folder."""
+
+    def __init__(self, store_url: str) -> None:
+        self.store_url = store_url
+
+    def start(self, run_id: int) -> int:
+        return processes.launch_module(
+            "efficiency.runs.worker", [str(run_id), "--store", self.store_url], log_path(run_id)
+        )
+
+    @staticmethod
+    def alive(pid: int) -> bool:
+        return processes.alive(pid)
+
+    @staticmethod
+    def kill(pid: int) -> None:
+        processes.kill(pid)

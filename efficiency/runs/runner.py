@@ -1,0 +1,211 @@
+"""The one facade: config in; progress and a stop signal while it runs; a stored result out.
+
+The CLI, the background worker and the app all run experiments through `run_experiment`.
+It keeps only the store, the device's slot and the status: it checks the config, records the
+run, waits for the device, hands the run to its recipe (`finetune`, or `baseline` for TF-IDF)
+and always writes a final status: finished, stopped (with what it measured so far), or failed
+(with a message that says what to do).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+import traceback as tb
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from efficiency.config import RunConfig
+from efficiency.errors import EfficiencyError
+from efficiency.measure import environment
+from efficiency.model_names import TFIDF
+from efficiency.runs import baseline, finetune
+from efficiency.runs.checks import checked_device
+from efficiency.runs.recipe import RecipeResult, RunHooks, prepare
+from efficiency.runs.slots import device_slot
+from efficiency.store import RunStore
+from efficiency.training import Progress
+
+log = logging.getLogger(__name__)
+
+StatusFn = Callable[[str], None]
+ProgressFn = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    status: str
+    config: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    curves: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The flat record `train --json` prints."""
+        m = self.metrics
+        keys = (
+            "accuracy", "macro_f1", "train_wall_s", "eval_wall_s", "train_flops", "energy_kwh", "energy_method",
+            "co2_kg", "carbon_intensity_g_per_kwh", "country", "peak_memory_mb", "total_params", "trainable_params",
+            "model_size_mb", "latency_ms_b1", "latency_ms_b32", "stopped_at", "techniques",
+        )  # fmt: skip
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "model": self.config["model"]["name"],
+            "dataset": self.config["data"]["dataset"],
+            **{k: m.get(k) for k in keys},
+            "device": self.environment.get("device") or self.config.get("device"),
+            "error": self.error,
+            "config": self.config,
+        }
+
+
+class _CancelWatch:
+    """While waiting for the device: a stop signal here, or a cancel written to the store (every 2 s)."""
+
+    def __init__(self, store: RunStore, run_id: int, stop: threading.Event, every_s: float = 2.0) -> None:
+        self.store, self.run_id, self.stop, self.every_s = store, run_id, stop, every_s
+        self._checked_at = 0.0
+
+    def __call__(self) -> bool:
+        if self.stop.is_set():
+            return True
+        if time.monotonic() - self._checked_at >= self.every_s:
+            self._checked_at = time.monotonic()
+            record = self.store.get(self.run_id)
+            if record is None or record.status != "queued":
+                self.stop.set()
+        return self.stop.is_set()
+
+
+class _Live:
+    """The latest progress, written to the store about once a second by a heartbeat thread."""
+
+    def __init__(self, store: RunStore, run_id: int, stop: threading.Event, interval_s: float = 1.0) -> None:
+        self.store, self.run_id, self.stop, self.interval_s = store, run_id, stop, interval_s
+        self.latest: dict[str, Any] | None = None
+        self._written: dict[str, Any] | None = None
+        self._done = threading.Event()
+        self.failed_writes = 0  # heartbeat writes the store refused (locked, gone): logged, counted, not fatal
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
+
+    def __enter__(self) -> _Live:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self._write()
+
+    def _beat(self) -> None:
+        while not self._done.wait(self.interval_s):
+            self._write()
+
+    def _write(self) -> None:
+        latest = self.latest
+        fresh = latest if latest is not self._written else None
+        try:
+            if self.store.heartbeat(self.run_id, fresh):
+                self.stop.set()  # the Stop button (or `runs stop`) wrote stop_requested
+            self._written = latest
+        except Exception as exc:  # the run goes on: a missed beat is retried a second later
+            self.failed_writes += 1
+            log.warning("run %s: heartbeat write %d failed: %s", self.run_id, self.failed_writes, exc)
+
+
+def run_experiment(
+    config: RunConfig,
+    *,
+    store: RunStore | None = None,
+    run_id: int | None = None,
+    on_progress: ProgressFn | None = None,
+    on_status: StatusFn | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Run one experiment end to end and store it. Raises EfficiencyError for bad input (after storing it)."""
+    store = store or RunStore()
+    stop = stop or threading.Event()
+    say = on_status or (lambda _msg: None)
+    if run_id is None:
+        run_id = store.create_run(config.to_dict())
+    try:
+        device = checked_device(config)
+    except EfficiencyError as exc:
+        store.finish(run_id, "failed", error=str(exc))
+        raise
+    except Exception as exc:  # a config that slipped past validation must still end as a stored failure
+        store.finish(run_id, "failed", error=f"The config could not be used: {exc}", traceback=tb.format_exc())
+        raise EfficiencyError(f"The config could not be used: {exc}") from exc
+
+    store.mark_waiting(run_id)  # so a waiter killed before it starts is reaped, not left queued forever
+    cancelled = _CancelWatch(store, run_id, stop)
+    with device_slot(str(device), f"run {run_id}", on_wait=lambda who: say(f"waiting for {device}: {who} is using it"),
+                     should_stop=cancelled) as got_slot:  # fmt: skip
+        if not got_slot:
+            record = store.get(run_id)
+            if record is not None and record.status == "queued":
+                store.finish(run_id, "stopped", error="cancelled while waiting for the device")
+            return RunResult(run_id, "stopped", config.to_dict(), error="cancelled while waiting for the device")
+        if not store.claim(run_id, str(device)):
+            record = store.get(run_id)
+            status = record.status if record else "missing"
+            return RunResult(run_id, status, config.to_dict(), error=f"run {run_id} was not queued (it is {status})")
+        env = environment.describe(device)
+        store.set_environment(run_id, env)
+        live = _Live(store, run_id, stop)
+
+        def progress(point: Progress | dict[str, Any]) -> None:
+            row = dataclasses.asdict(point) if isinstance(point, Progress) else dict(point)
+            live.latest = row
+            if on_progress:
+                on_progress(row)
+
+        with live:
+            try:
+                say(f"run {run_id} on {device}")
+                hooks = RunHooks(store, run_id, progress, stop, say)
+                recipe = baseline if config.model.name == TFIDF else finetune
+                outcome: RecipeResult = recipe.run(prepare(config, device, hooks), hooks)
+            except EfficiencyError as exc:
+                store.finish(run_id, "failed", error=str(exc))
+                raise
+            except torch.OutOfMemoryError as exc:
+                message = (
+                    f"Out of memory on {device}. Lower the batch size or --max-length, choose a smaller model, "
+                    "or close other programs using the device."
+                )
+                store.finish(run_id, "failed", error=message, traceback=tb.format_exc())
+                raise EfficiencyError(message) from exc
+            except BaseException as exc:
+                store.finish(run_id, "failed", error=f"{type(exc).__name__}: {exc}", traceback=tb.format_exc())
+                raise
+        store.finish(run_id, outcome.status, metrics=outcome.metrics, curves=outcome.curves,
+                     model_path=outcome.model_path)  # fmt: skip
+        env.update(outcome.environment, heartbeat_failures=live.failed_writes)
+        store.set_environment(run_id, env)
+    resolved = outcome.config.to_dict()
+    return RunResult(run_id, outcome.status, resolved, outcome.metrics, outcome.curves, env)
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set the stop flag: the run ends at its next step and keeps what it measured."""
+    import signal
+
+    def handler(signum: int, _frame: Any) -> None:
+        if stop.is_set():  # a second Ctrl-C means: now
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+__all__ = ["RunResult", "run_experiment", "stop_on_signals"]
