@@ -105,3 +105,50 @@ def test_quality_figures_are_bounded_to_zero_one():
     for f in qualities():
         assert f.axis_range == (0.0, 1.0)
     assert all(f.axis_range is None for f in costs())
+
+
+def test_the_cli_card_prints_stored_figures_as_before():
+    from efficiency.cli import format_result
+
+    summary = {
+        "run_id": 3, "status": "finished", "model": "tiny", "dataset": "d", "device": "cpu", "accuracy": 0.8123,
+        "macro_f1": 0.75, "train_wall_s": 12.345, "eval_wall_s": 1.25, "train_flops": 5.5e12, "energy_kwh": 0.000123,
+        "co2_kg": 4.56e-5, "peak_memory_mb": 1234.4, "total_params": 4386178, "trainable_params": 1234567,
+        "model_size_mb": 255.67, "latency_ms_b1": 3.21, "latency_ms_b32": None, "energy_method": "x",
+    }  # fmt: skip
+    assert format_result(summary, {"accuracy": {"kind": "measured"}}).splitlines() == [
+        "run 3: finished  tiny on d (cpu)",
+        "  accuracy                  0.812             measured",
+        "  macro_f1                  0.750             ",
+        "  train_wall_s               12.3 s           ",
+        "  eval_wall_s                 1.2 s           ",
+        "  train_flops             5.5e+12 FLOPs       ",
+        "  energy_kwh             0.000123 kWh         ",
+        "  co2_kg                 4.56e-05 kg CO2eq    ",
+        "  peak_memory_mb             1234 MiB         ",
+        "  total_params          4,386,178             ",
+        "  trainable_params      1,234,567             ",
+        "  model_size_mb             255.7 MiB         ",
+        "  latency_ms_b1              3.21 ms/example  ",
+        "  latency_ms_b32                - ms/example  ",
+        "  energy method: x",
+    ]
+
+
+def test_csv_export_has_every_catalogue_column_in_its_order():
+    import csv
+    import io
+
+    from efficiency.compare import export_runs
+    from efficiency.store import RunRecord
+
+    record = RunRecord(
+        id=1, name="r", note="", status="finished", model="tiny", dataset="d", device="cpu", created_at=0.0,
+        started_at=None, finished_at=None, heartbeat_at=None, host=None, pid=None, pid_started_at=None,
+        stop_requested=False, config={"seed": 1}, metrics={"energy_method": "x", "accuracy": 0.5},
+    )  # fmt: skip
+    rows = list(csv.reader(io.StringIO(export_runs([record], "csv"))))
+    figure_columns = [f.key for f in FIGURES]
+    assert rows[0][7 : 7 + len(figure_columns)] == figure_columns  # after the run's identity
+    assert rows[0][-2:] == ["energy_method", "config"]  # other scalars follow, in stored units
+    assert rows[1][7:9] == ["0.5", ""]
