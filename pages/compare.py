@@ -230,7 +230,14 @@ def frontier_chart(groups: list[Group]) -> None:
         for g, on in zip(usable, mask, strict=True)
     ]
     ui.chart(
-        charts.frontier(points, x_title, y_title, log_x, title=f"{y_title} against {x_title.lower()}"),
+        charts.frontier(
+            points,
+            x_title,
+            y_title,
+            log_x,
+            title=f"{y_title} against {x_title.lower()}",
+            y_bounds=figure(quality).axis_range,
+        ),
         key="cmp.frontier",
     )
     st.caption(

@@ -152,3 +152,32 @@ def test_csv_export_has_every_catalogue_column_in_its_order():
     assert rows[0][7 : 7 + len(figure_columns)] == figure_columns  # after the run's identity
     assert rows[0][-2:] == ["energy_method", "config"]  # other scalars follow, in stored units
     assert rows[1][7:9] == ["0.5", ""]
+
+
+def _frontier_y_range(ys, sds=None):
+    from efficiency import charts
+
+    sds = sds or [None] * len(ys)
+    points = [{"label": f"p{i}", "x": 1.0 + i, "y": y, "y_sd": sd, "n": 1, "on_front": True}
+              for i, (y, sd) in enumerate(zip(ys, sds, strict=True))]  # fmt: skip
+    layout = charts.frontier(points, "Energy (Wh)", "Accuracy", y_bounds=figure("accuracy").axis_range).layout
+    return list(layout.yaxis.range)
+
+
+def test_a_quality_axis_never_leaves_zero_to_one():
+    # One run alone: plotly's own autorange drew accuracy 1.0 on an axis from 0.5 to 1.5.
+    low, high = _frontier_y_range([1.0])
+    assert 0.0 <= low < 1.0 and high == 1.0
+    assert _frontier_y_range([0.0]) == pytest.approx([0.0, 0.1])
+    low, high = _frontier_y_range([0.5])
+    assert 0.0 < low < 0.5 < high < 1.0  # a lone middling run keeps a close-up view
+    assert _frontier_y_range([0.02, 0.98]) == [0.0, 1.0]
+    low, high = _frontier_y_range([0.97, 0.99], sds=[0.03, 0.02])  # error bars reach past 1
+    assert 0.0 <= low < 0.94 and high == 1.0
+
+
+def test_a_cost_axis_is_left_to_plotly():
+    from efficiency import charts
+
+    point = {"label": "p", "x": 1.0, "y": 0.8, "n": 1, "on_front": True}
+    assert charts.frontier([point], "Energy (Wh)", "Accuracy").layout.yaxis.range is None
