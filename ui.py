@@ -21,7 +21,7 @@ from efficiency import charts, estimate, paths, reports, settings
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
 from efficiency.executor import LocalProcessExecutor
-from efficiency.figures import FIGURES, scientific, shown, text
+from efficiency.figures import FIGURES, figure, scientific, shown, text
 from efficiency.measure.busy import BUSY_SHARE
 from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, resolve_country
 from efficiency.scheduler import Scheduler
@@ -686,7 +686,7 @@ def latest_runs(limit: int = 10) -> None:
     frame = pd.DataFrame([r.summary() for r in records])
     frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s").dt.strftime("%Y-%m-%d %H:%M")
     frame["open"] = [f"/?run={i}" for i in frame["run_id"]]
-    frame["energy_kwh"] = pd.to_numeric(frame["energy_kwh"], errors="coerce") * 1000  # shown in Wh
+    frame["energy_kwh"] = pd.to_numeric(frame["energy_kwh"], errors="coerce") * figure("energy_kwh").scale  # Wh
     st.dataframe(
         frame[["run_id", "name", "status", "accuracy", "macro_f1", "train_wall_s", "energy_kwh", "created_at", "open"]],
         hide_index=True,

@@ -88,6 +88,7 @@ def test_seed_varying_flags():
 def test_kinds_quality_and_log_defaults():
     assert {f.kind for f in FIGURES} <= {"measured", "counted", "estimated"}
     assert figure("train_flops").kind == "counted" and figure("co2_kg").kind == "estimated"
+    assert figure("energy_kwh").kind == "estimated" and figure("latency_ms_b1").kind == "measured"
     assert all(f.quality == (f.key in ("accuracy", "macro_f1")) for f in FIGURES)
     assert {f.key for f in costs() if f.axis_scale == "log"} == {"train_flops", "energy_kwh", "co2_kg",
                                                                  "trainable_params"}  # fmt: skip
