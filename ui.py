@@ -9,16 +9,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from efficiency import charts, estimate, lab_settings, reports
-from efficiency.compare import human, scientific, shown_value
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
+from efficiency.figures import FIGURES, figure, scientific, shown, text
 from efficiency.measure.busy import BUSY_SHARE
 from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, resolve_country
 from efficiency.runs.calibrations import active_calibrations
@@ -28,20 +27,6 @@ from efficiency.runs.scheduler import Scheduler
 from efficiency.store import ACTIVE, RunRecord, RunStore
 
 BADGE_COLOURS = {"measured": "green", "counted": "blue", "estimated": "orange"}
-# Energy and CO2 in Wh and g: the scale of a classroom run (a phone charge is about 15 Wh).
-CARD: list[tuple[str, str, Callable[[Any], str]]] = [
-    ("accuracy", "Accuracy", "{:.1%}".format),
-    ("macro_f1", "Macro-F1", "{:.3f}".format),
-    ("train_wall_s", "Training time", "{:.1f} s".format),
-    ("train_flops", "Training FLOPs", scientific),
-    ("energy_kwh", "Energy", lambda kwh: f"{human(kwh * 1000)} Wh"),
-    ("co2_kg", "CO₂eq", lambda kg: f"{human(kg * 1000)} g"),
-    ("peak_memory_mb", "Peak memory", "{:.0f} MiB".format),
-    ("trainable_params", "Trainable parameters", "{:,}".format),
-    ("model_size_mb", "Model size", "{:.1f} MiB".format),
-    ("latency_ms_b1", "Latency per example, batch 1", "{:.1f} ms".format),
-    ("latency_ms_b32", "Latency per example, batch 32", "{:.2f} ms".format),
-]
 STATUS_ICONS = {
     "queued": ":material/hourglass_top:",
     "running": ":material/directions_run:",
@@ -356,7 +341,7 @@ def _live(record: RunRecord) -> None:
     energy = progress.get("energy_kwh")
     cols[3].metric(
         "Energy so far",
-        f"{human(energy * 1000)} Wh" if energy else "–",
+        text("energy_kwh", energy) if energy else "–",
         help="CodeCarbon's running total: on a machine without an energy counter, an estimate from a power model.",
     )
     rows = store.progress_of(record.id)
@@ -405,13 +390,13 @@ def result_card(record: RunRecord) -> None:
             "(and an energy estimated from time) are inflated. Compare timings taken on a quiet machine.",
             icon=":material/speed:",
         )
-    shown = [(k, label, fmt) for k, label, fmt in CARD if metrics.get(k) is not None]
+    on_card = [f for f in FIGURES if f.on_card and metrics.get(f.key) is not None]
     per_row = 2 if presenting() else 4
-    for start in range(0, len(shown), per_row):
-        for column, (key, label, fmt) in zip(st.columns(per_row), shown[start : start + per_row], strict=False):
+    for start in range(0, len(on_card), per_row):
+        for column, fig in zip(st.columns(per_row), on_card[start : start + per_row], strict=False):
             with column:
-                info = provenance.get(key)
-                st.metric(label, fmt(metrics[key]), help=info["method"] if info else None)
+                info = provenance.get(fig.key)
+                st.metric(fig.label, text(fig.key, metrics[fig.key]), help=info["method"] if info else None)
                 if info:
                     colour = BADGE_COLOURS.get(info["kind"], "gray")
                     st.markdown(f":{colour}-badge[{info['kind']}]", help=info["method"])
@@ -527,7 +512,7 @@ def _predicted_vs_measured(predicted: dict[str, Any], metrics: dict[str, Any]) -
         ),
         ("energy_kwh", "energy (Wh)", metrics.get("energy_kwh")),
     ):
-        guess, measured = shown_value(key, predicted.get(key)), shown_value(key, measured)
+        guess, measured = shown(key, predicted.get(key)), shown(key, measured)
         if guess is None and measured is None:
             continue
         rows.append(
@@ -624,7 +609,7 @@ def latest_runs(limit: int = 10) -> None:
     frame = pd.DataFrame([r.summary() for r in records])
     frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s").dt.strftime("%Y-%m-%d %H:%M")
     frame["open"] = [f"/?run={i}" for i in frame["run_id"]]
-    frame["energy_kwh"] = pd.to_numeric(frame["energy_kwh"], errors="coerce") * 1000  # shown in Wh
+    frame["energy_kwh"] = pd.to_numeric(frame["energy_kwh"], errors="coerce") * figure("energy_kwh").scale  # Wh
     st.dataframe(
         frame[["run_id", "name", "status", "accuracy", "macro_f1", "train_wall_s", "energy_kwh", "created_at", "open"]],
         hide_index=True,

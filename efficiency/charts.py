@@ -157,11 +157,13 @@ def frontier(
     y_title: str,
     log_x: bool = False,
     title: str = "",
+    y_bounds: tuple[float, float] | None = None,
 ) -> go.Figure:
     """Quality against cost: each point an experiment (seeds averaged, sd as error bars).
 
     A point is {label, x, y, x_sd, y_sd, n, on_front, hover}. Points on the Pareto frontier are
-    coloured and joined by a step line; dominated ones are grey.
+    coloured and joined by a step line; dominated ones are grey. `y_bounds` keeps the y-axis within
+    what the quality can be (0 to 1), where plotly would draw one point alone from 0.5 to 1.5.
     """
     figure = go.Figure()
     leaning = dict(zip(map(id, points), _label_positions([p["x"] for p in points], log_x), strict=True))
@@ -210,7 +212,23 @@ def frontier(
         height=480,
         legend={"orientation": "h", "y": -0.15},
     )
+    if y_bounds is not None and points:
+        spread = [p["y"] + sign * (p.get("y_sd") or 0) for p in points for sign in (-1, 1)]
+        figure.update_yaxes(range=bounded_range(spread, y_bounds))
     return figure
+
+
+def bounded_range(values: Sequence[float], bounds: tuple[float, float], room: float = 0.05) -> list[float]:
+    """An axis range around `values` with some room, never outside `bounds`."""
+    low, high = bounds
+    room = max(room, (max(values) - min(values)) * 0.1)
+    start, end = min(values) - room, max(values) + room
+    # A window that crosses a bound slides back inside, keeping its width where the bounds allow.
+    if start < low:
+        start, end = low, min(high, end + low - start)
+    if end > high:
+        start, end = max(low, start - (end - high)), high
+    return [start, end]
 
 
 def _label_positions(xs: Sequence[float], log_x: bool) -> list[str]:

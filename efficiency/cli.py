@@ -20,6 +20,7 @@ from typing import Any
 
 from efficiency.config import SECTIONS, RunConfig, parse_technique
 from efficiency.errors import EfficiencyError
+from efficiency.figures import FIGURES, qualities
 
 EXIT_BAD_INPUT = 2
 EXIT_STOPPED = 130
@@ -150,32 +151,20 @@ class _ProgressBar:
 
 
 def format_result(summary: dict[str, Any], provenance: dict[str, dict[str, str]]) -> str:
-    """A readable card: each figure with its unit and whether it was measured, counted or estimated."""
-    rows = [
-        ("accuracy", "", "{:.3f}"),
-        ("macro_f1", "", "{:.3f}"),
-        ("train_wall_s", "s", "{:.1f}"),
-        ("eval_wall_s", "s", "{:.1f}"),
-        ("train_flops", "FLOPs", "{:.3g}"),
-        ("energy_kwh", "kWh", "{:.3g}"),
-        ("co2_kg", "kg CO2eq", "{:.3g}"),
-        ("peak_memory_mb", "MiB", "{:.0f}"),
-        ("total_params", "", "{:,}"),
-        ("trainable_params", "", "{:,}"),
-        ("model_size_mb", "MiB", "{:.1f}"),
-        ("latency_ms_b1", "ms/example", "{:.2f}"),
-        ("latency_ms_b32", "ms/example", "{:.2f}"),
-    ]
+    """A readable card: each figure as stored, with its unit and whether it was measured, counted or estimated."""
     lines = [
         f"run {summary['run_id']}: {summary['status']}  {summary['model']} on {summary['dataset']} ({summary['device']})"
     ]
     if summary.get("stopped_at"):
         lines.append(f"  stopped at {summary['stopped_at']}")
-    for key, unit, fmt in rows:
-        value = summary.get(key)
-        shown = fmt.format(value) if value is not None else "-"
-        kind = provenance.get(key, {}).get("kind", "")
-        lines.append(f"  {key:<18} {shown:>12} {unit:<11} {kind}")
+    for fig in FIGURES:
+        if fig.key not in summary:  # the summary names the figures `train` prints (no GPU memory)
+            continue
+        value = summary[fig.key]
+        shown = format(value, fig.stored_format) if value is not None else "-"
+        unit = fig.unit if fig.stored_unit is None else fig.stored_unit
+        kind = provenance.get(fig.key, {}).get("kind", "")
+        lines.append(f"  {fig.key:<18} {shown:>12} {unit:<11} {kind}")
     if summary.get("energy_method"):
         lines.append(f"  energy method: {summary['energy_method']}")
     return "\n".join(lines)
@@ -191,9 +180,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(rows, default=str))
         else:
-            print(
-                _table(rows, ["run_id", "status", "name", "model", "dataset", "accuracy", "macro_f1", "train_wall_s"])
-            )
+            qualities_shown = [f.key for f in qualities()]
+            print(_table(rows, ["run_id", "status", "name", "model", "dataset", *qualities_shown, "train_wall_s"]))
         return 0
     if args.runs_command == "show":
         record = store.get(args.run_id)

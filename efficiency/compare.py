@@ -17,45 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from efficiency.figures import FIGURES, costs, figure, qualities
+from efficiency.figures import human as human  # re-exported: pages/experiment.py imports it from here
 from efficiency.measure.carbon import co2_kg, intensity_g_per_kwh
 from efficiency.store import RunRecord
-
-QUALITY = {"accuracy": "Accuracy", "macro_f1": "Macro-F1"}
-# key -> (axis label, whether it is an estimate on machines without an energy counter)
-COSTS: dict[str, str] = {
-    "train_wall_s": "Training time (s)",
-    "train_flops": "Training FLOPs",
-    "energy_kwh": "Energy (Wh)",
-    "co2_kg": "CO₂eq (g)",
-    "peak_memory_mb": "Peak memory (MiB)",
-    "trainable_params": "Trainable parameters",
-    "model_size_mb": "Model size (MiB)",
-    "latency_ms_b1": "Latency, batch 1 (ms/example)",
-}
-# Stored in kWh and kg (exports keep them); shown in Wh and g, the scale of a classroom run.
-SHOWN_SCALE = {"energy_kwh": 1000.0, "co2_kg": 1000.0}
-
-
-def shown_value(key: str, value: float | None) -> float | None:
-    """A stored figure in the unit the app shows it in (COSTS' labels)."""
-    return None if value is None else value * SHOWN_SCALE.get(key, 1.0)
-
-
-SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def scientific(value: float) -> str:
-    """5.5 × 10¹² for large counts such as FLOPs: read aloud more easily than 5.5e+12."""
-    if value == 0 or abs(value) < 1e4:
-        return f"{value:,.0f}"
-    mantissa, exponent = f"{value:.1e}".split("e")
-    return f"{float(mantissa):g} × 10{str(int(exponent)).translate(SUPERSCRIPT)}"
-
-
-def human(value: float) -> str:
-    """Two significant digits for small figures, whole numbers with separators for large ones."""
-    return f"{value:.2g}" if abs(value) < 100 else f"{value:,.0f}"
-
 
 NOT_COMPARED = ("seed", "name", "note", "save_model", "version", "measure")  # repeats of one experiment may differ
 NOT_COMPARED_NESTED = {"train": ("time_limit_s",), "data": ("data_dir",)}  # in these too: they change no result
@@ -111,8 +76,7 @@ def run_frame(records: Sequence[RunRecord], country: str | None = None) -> pd.Da
                 "epochs": r.config.get("train", {}).get("epochs"),
                 "device": r.device,
                 "created_at": pd.to_datetime(r.created_at, unit="s"),
-                **{k: metrics.get(k) for k in QUALITY},
-                **{k: metrics.get(k) for k in COSTS},
+                **{f.key: metrics.get(f.key) for f in (*qualities(), *costs())},
                 "energy_kind": metrics.get("energy_kind"),
                 "other_cpu_share": metrics.get("other_cpu_share"),
                 "country": metrics.get("country"),
@@ -156,7 +120,7 @@ def group_seeds(records: Sequence[RunRecord], country: str | None = None) -> lis
         members.sort(key=lambda r: r.id)
         mean, sd = {}, {}
         priced = [repriced(r.metrics, country) for r in members]
-        for key in [*QUALITY, *COSTS]:
+        for key in (f.key for f in (*qualities(), *costs())):
             values = [float(m[key]) for m in priced if m.get(key) is not None]
             mean[key] = statistics.fmean(values) if values else None
             sd[key] = statistics.stdev(values) if len(values) > 1 else None
@@ -314,7 +278,7 @@ def versus_sentence(result: dict[str, Any]) -> str:
         parts.append(speed)
     points = result.get("quality_points")
     if points is not None:
-        name = QUALITY[result["quality"]].lower()
+        name = figure(result["quality"]).label.lower()
         noise = result.get("within_noise")
         suffix = " (within noise)" if noise else "" if noise is False else " (one seed each: noise unknown)"
         parts.append(f"{points:+.1f} {name} points{suffix}")
@@ -341,7 +305,11 @@ def reprice(energy_kwh: float, countries: Sequence[str]) -> pd.DataFrame:
 
 
 def export_runs(records: Sequence[RunRecord], fmt: str) -> str:
-    """Every run as JSON (everything stored), or as CSV (identity, scalar metrics and the config as JSON)."""
+    """Every run as JSON (everything stored), or as CSV (identity, scalar metrics and the config as JSON).
+
+    The CSV's figure columns are the catalogue's, in its order and stored units, present even where a run
+    lacks one, so exports line up; any other scalar metric a run stored follows them.
+    """
     if fmt == "json":
         return json.dumps([dataclasses.asdict(r) for r in records], default=str, indent=2) + "\n"
     keys: list[str] = []
@@ -356,8 +324,10 @@ def export_runs(records: Sequence[RunRecord], fmt: str) -> str:
             "device": record.device,
             "created_at": record.created_at,
         }
-        for key, value in (record.metrics or {}).items():
-            if isinstance(value, (int, float, str)) or value is None:
+        metrics = record.metrics or {}
+        row.update({f.key: metrics.get(f.key) for f in FIGURES})
+        for key, value in metrics.items():
+            if key not in row and (isinstance(value, (int, float, str)) or value is None):
                 row[key] = value
         row["config"] = json.dumps(record.config)
         keys += [k for k in row if k not in keys]

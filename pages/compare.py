@@ -8,28 +8,41 @@ import streamlit as st
 import ui
 from efficiency import charts
 from efficiency.compare import (
-    COSTS,
-    QUALITY,
     Group,
     baseline_of,
     charged_curve,
     config_diff,
     export_runs,
     group_seeds,
-    human,
     pareto_mask,
     ratio_phrase,
     reprice,
     run_frame,
-    shown_value,
     versus,
     versus_sentence,
 )
 from efficiency.errors import EfficiencyError
+from efficiency.figures import costs, figure, qualities, shown, text
 from efficiency.store import ACTIVE
 
 REPRICE_COUNTRIES = ["FRA", "SWE", "NOR", "BRA", "GBR", "DEU", "USA", "IDN", "IND", "CHN", "ZAF", "NGA", "KEN", "POL"]
-LOG_COSTS = {"train_flops", "energy_kwh", "co2_kg", "trainable_params"}
+# Compact headers for the run table; a figure without one is headed by its axis title.
+TABLE_COLUMNS = {
+    "accuracy": st.column_config.NumberColumn(format="%.3f"),
+    "macro_f1": st.column_config.NumberColumn("macro-F1", format="%.3f"),
+    "train_wall_s": st.column_config.NumberColumn("train s", format="%.1f"),
+    "train_flops": st.column_config.NumberColumn("train FLOPs", format="%.2e"),
+    "energy_kwh": st.column_config.NumberColumn(
+        "Wh", format="%.3g", help="Energy in watt-hours; estimated where the run's card says so."
+    ),
+    "co2_kg": st.column_config.NumberColumn(
+        "g CO₂eq", format="%.3g", help="Grams, every run priced under the sidebar's grid."
+    ),
+    "peak_memory_mb": st.column_config.NumberColumn("peak MiB", format="%.0f"),
+    "trainable_params": st.column_config.NumberColumn(),  # headed by its key, as it always was
+    "model_size_mb": st.column_config.NumberColumn("size MiB", format="%.1f"),
+    "latency_ms_b1": st.column_config.NumberColumn("ms/ex b1", format="%.1f"),
+}
 
 
 def filters(frame: pd.DataFrame) -> pd.DataFrame:
@@ -64,34 +77,16 @@ def filters(frame: pd.DataFrame) -> pd.DataFrame:
 
 def run_table(frame: pd.DataFrame) -> list[int]:
     """The filtered runs; returns the ids of the selected rows (the selection is reset when the rows change)."""
-    shown = frame[
-        [
-            "run_id",
-            "name",
-            "status",
-            "model",
-            "techniques",
-            "seed",
-            "accuracy",
-            "macro_f1",
-            "train_wall_s",
-            "train_flops",
-            "energy_kwh",
-            "co2_kg",
-            "peak_memory_mb",
-            "trainable_params",
-            "model_size_mb",
-            "latency_ms_b1",
-            "other_cpu_share",
-            "kept_model",
-            "created_at",
-        ]
-    ].copy()
-    # The card's units: Wh and g are the scale of a classroom run (exports keep kWh and kg).
-    for column in ("energy_kwh", "co2_kg"):
-        shown[column] = pd.to_numeric(shown[column], errors="coerce") * 1000
+    axes = [*qualities(), *costs()]
+    table = frame[
+        ["run_id", "name", "status", "model", "techniques", "seed", *(f.key for f in axes), "other_cpu_share",
+         "kept_model", "created_at"]
+    ].copy()  # fmt: skip
+    for f in axes:  # the card's units (Wh and g); exports keep the stored kWh and kg
+        if f.scale != 1.0:
+            table[f.key] = pd.to_numeric(table[f.key], errors="coerce") * f.scale
     event = st.dataframe(
-        shown,
+        table,
         hide_index=True,
         width="stretch",
         on_select="rerun",
@@ -99,19 +94,7 @@ def run_table(frame: pd.DataFrame) -> list[int]:
         key=f"cmp.table.{st.session_state.get('cmp.table-version', 0)}.{hash(tuple(frame['run_id']))}",
         column_config={
             "run_id": st.column_config.NumberColumn("run", format="%d"),
-            "accuracy": st.column_config.NumberColumn(format="%.3f"),
-            "macro_f1": st.column_config.NumberColumn("macro-F1", format="%.3f"),
-            "train_wall_s": st.column_config.NumberColumn("train s", format="%.1f"),
-            "train_flops": st.column_config.NumberColumn("train FLOPs", format="%.2e"),
-            "energy_kwh": st.column_config.NumberColumn(
-                "Wh", format="%.3g", help="Energy in watt-hours; estimated where the run's card says so."
-            ),
-            "co2_kg": st.column_config.NumberColumn(
-                "g CO₂eq", format="%.3g", help="Grams, every run priced under the sidebar's grid."
-            ),
-            "peak_memory_mb": st.column_config.NumberColumn("peak MiB", format="%.0f"),
-            "model_size_mb": st.column_config.NumberColumn("size MiB", format="%.1f"),
-            "latency_ms_b1": st.column_config.NumberColumn("ms/ex b1", format="%.1f"),
+            **{f.key: TABLE_COLUMNS.get(f.key, st.column_config.NumberColumn(f.axis_title)) for f in axes},
             "other_cpu_share": st.column_config.NumberColumn(
                 "others' CPU",
                 format="percent",
@@ -122,7 +105,7 @@ def run_table(frame: pd.DataFrame) -> list[int]:
         },
     )
     rows = event.selection.rows if event is not None else []
-    return [int(shown.iloc[i]["run_id"]) for i in rows if i < len(shown)]
+    return [int(table.iloc[i]["run_id"]) for i in rows if i < len(table)]
 
 
 @st.dialog("Delete runs")
@@ -185,10 +168,10 @@ def group_hover(group: Group, baseline: Group | None, quality: str, cost: str) -
     q, sd = group.mean.get(quality), group.sd.get(quality)
     lines = [f"<b>{group.label}</b>", f"runs {', '.join(map(str, group.run_ids))} (seeds {group.seeds})"]
     if q is not None:
-        lines.append(f"{QUALITY[quality]} {q:.3f}" + (f" ± {sd:.3f} (sd)" if sd else " (one seed)"))
+        lines.append(f"{figure(quality).label} {q:.3f}" + (f" ± {sd:.3f} (sd)" if sd else " (one seed)"))
     value = group.mean.get(cost)
     if value is not None:
-        lines.append(f"{COSTS[cost]}: {shown_value(cost, value):.3g}")
+        lines.append(f"{figure(cost).axis_title}: {shown(cost, value):.3g}")
     if baseline is not None and baseline is not group:
         diff = config_diff(baseline.config, group.config)
         lines.append("vs baseline: " + ("; ".join(diff[:6]) if diff else "same settings"))
@@ -208,36 +191,37 @@ def frontier_chart(groups: list[Group]) -> None:
     left, middle, right = st.columns([1, 2, 1])
     quality = left.selectbox(
         "Quality",
-        list(QUALITY),
-        format_func=QUALITY.get,
+        [f.key for f in qualities()],
+        format_func=lambda key: figure(key).label,
         key="cmp.quality",
         help="Test-split accuracy, or macro-F1 (fairer when classes are unbalanced).",
     )
     cost = middle.selectbox(
         "Cost axis",
-        list(COSTS),
-        format_func=COSTS.get,
+        [f.key for f in costs()],
+        format_func=lambda key: figure(key).axis_title,
         key="cmp.cost",
         help="Lower is better. Energy and CO₂ are estimates on machines without an energy "
         "counter: then they restate wall time.",
     )
     log_x = right.toggle(
         "Log scale",
-        value=cost in LOG_COSTS,
+        value=figure(cost).axis_scale == "log",
         key=f"cmp.log.{cost}",
         help="Costs that span orders of magnitude read better on a log axis.",
     )
+    x_title, y_title = figure(cost).axis_title, figure(quality).axis_title
     usable = [g for g in groups if g.mean.get(cost) is not None and g.mean.get(quality) is not None]
     if not usable:
-        st.info(f"No finished run here has both {QUALITY[quality].lower()} and {COSTS[cost].lower()}.")
+        st.info(f"No finished run here has both {y_title.lower()} and {x_title.lower()}.")
         return
     mask = pareto_mask([g.mean[cost] for g in usable], [g.mean[quality] for g in usable])
     points = [
         {
             "label": g.label + (f" ×{g.n}" if g.n > 1 else ""),
-            "x": shown_value(cost, g.mean[cost]),
+            "x": shown(cost, g.mean[cost]),
             "y": g.mean[quality],
-            "x_sd": shown_value(cost, g.sd.get(cost)),
+            "x_sd": shown(cost, g.sd.get(cost)),
             "y_sd": g.sd.get(quality),
             "n": g.n,
             "on_front": on,
@@ -247,7 +231,12 @@ def frontier_chart(groups: list[Group]) -> None:
     ]
     ui.chart(
         charts.frontier(
-            points, COSTS[cost], QUALITY[quality], log_x, title=f"{QUALITY[quality]} against {COSTS[cost].lower()}"
+            points,
+            x_title,
+            y_title,
+            log_x,
+            title=f"{y_title} against {x_title.lower()}",
+            y_bounds=figure(quality).axis_range,
         ),
         key="cmp.frontier",
     )
@@ -312,7 +301,7 @@ def a_versus_b(groups: list[Group]) -> tuple[Group, Group] | None:
         points = result.get("quality_points")
         noise = result.get("noise_points")
         cols[2].metric(
-            f"{QUALITY[result['quality']]} (points)",
+            f"{figure(result['quality']).label} (points)",
             f"{points:+.1f}" if points is not None else "–",
             help=(
                 f"Seeds' combined spread: ±{noise:.1f} points."
@@ -323,7 +312,7 @@ def a_versus_b(groups: list[Group]) -> tuple[Group, Group] | None:
         saved = result.get("co2_saved_g")
         cols[3].metric(
             "CO₂eq saved",
-            f"{human(saved)} g" if saved is not None else "–",
+            figure("co2_kg").fmt(saved) if saved is not None else "–",
             help="Both priced under the sidebar's grid (estimated).",
         )
         diff = config_diff(a.config, b.config)
@@ -342,7 +331,7 @@ def repricing(group: Group) -> None:
     frame = reprice(energy, countries)
     ui.chart(charts.reprice(frame, highlight=home), key="cmp.reprice")
     st.caption(
-        f"{group.label}: {human(energy * 1000)} Wh, priced with each country's grid intensity (CodeCarbon's data). "
+        f"{group.label}: {text('energy_kwh', energy)}, priced with each country's grid intensity (CodeCarbon's data). "
         "Where a run trains can matter more than how."
     )
 

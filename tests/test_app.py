@@ -10,8 +10,8 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from efficiency import paths
-from efficiency.runs import scheduler
 from efficiency.estimate import Calibration, save_calibration
+from efficiency.runs import scheduler
 from efficiency.store import RunStore
 from tests.conftest import needs_shared_data
 

@@ -14,17 +14,16 @@ from efficiency.compare import (
     config_diff,
     export_runs,
     group_seeds,
-    human,
     pareto_mask,
     ratio_phrase,
     reprice,
     run_frame,
-    shown_value,
     signature,
     technique_label,
     versus,
     versus_sentence,
 )
+from efficiency.figures import human, shown
 from efficiency.measure.carbon import intensity_g_per_kwh
 from efficiency.store import RunStore
 
@@ -110,8 +109,8 @@ def test_labels_add_settings_until_each_is_unique(store):
 
 
 def test_figures_are_shown_in_human_units():
-    assert shown_value("energy_kwh", 0.00012) == pytest.approx(0.12)  # Wh
-    assert shown_value("train_wall_s", 12.0) == 12.0
+    assert shown("energy_kwh", 0.00012) == pytest.approx(0.12)  # Wh
+    assert shown("train_wall_s", 12.0) == 12.0
     assert (human(0.0123), human(150.4), human(1234.6)) == ("0.012", "150", "1,235")
 
 
