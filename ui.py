@@ -534,9 +534,9 @@ def result_card(record: RunRecord) -> None:
 
 def technique_report(name: str, report: dict[str, Any], key: str) -> None:
     """One technique's report in words: settings, figures, before/after where it measured twice, stages."""
-    from efficiency.techniques import REGISTRY
+    from efficiency.techniques import FACTS
 
-    summary = getattr(REGISTRY.get(name), "summary", "")
+    summary = FACTS[name].summary if name in FACTS else ""  # a run stored by a technique since removed
     st.markdown(f"**{name}**: {summary}")
     settings_text = reports.settings_line(report)
     if settings_text:

@@ -264,14 +264,14 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_techniques(args: argparse.Namespace) -> int:
-    from efficiency.techniques import REGISTRY, describe
+    from efficiency.techniques import FACTS, describe
 
-    rows = [describe(name) for name in sorted(REGISTRY)]
+    rows = [describe(name) for name in sorted(FACTS)]
     if args.json:
         print(json.dumps(rows))
     else:
         for row in rows:
-            print(f"{row['name']}: {row['summary']}")
+            print(f"{row['name']} ({row['title']}; {row['pillar']}): {row['summary']}")
         if not rows:
             print("no techniques are registered yet")
     return 0
