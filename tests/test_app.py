@@ -237,7 +237,7 @@ def test_the_distillation_teacher_is_chosen_from_kept_full_fine_tuning_runs(tmp_
 def test_preview_and_estimate_from_the_calibration():
     save_calibration(Calibration("minilm", "cpu", __import__("socket").gethostname(), train_flops_per_token=1.2e8,
                                  flops_per_s=7.5e10, step_wall_s=1.6, measured_at=time.time(), torch_threads=2,
-                                 power_w=36.0, power_method="CodeCarbon test"))  # fmt: skip
+                                 power_w=36.0, power_method="CodeCarbon test", num_layers=6))  # fmt: skip
     at = page("experiment")
     metrics = {m.label: m.value for m in at.metric}
     seconds = float(metrics["Training + evaluation"].removesuffix(" s"))

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from efficiency.cli import main
 from efficiency.config import TechniqueSpec
 from efficiency.errors import ConfigError
-from efficiency.techniques import FACTS, PILLARS, REGISTRY
+from efficiency.estimate import work_shares
+from efficiency.techniques import FACTS, PILLARS, REGISTRY, Technique, TechniqueFacts, Work, register, unregister
+from efficiency.techniques.base import option
 from efficiency.techniques.facts import STAGES
 from efficiency.techniques.hooks import HOOK_NAMES
 from tests.conftest import tiny_config
@@ -46,8 +51,11 @@ def test_each_technique_has_its_facts_and_a_rule_at_its_defaults(name):
     assert REGISTRY[name].facts is facts, "registered with its hooks"
     assert facts.title and facts.summary and facts.lesson and facts.citation
     assert facts.pillar in PILLARS and facts.stage in STAGES
-    settings = dataclasses.asdict(facts.config())  # its defaults
-    assert facts.work(settings, 6).rule in facts.rules.values(), "priced by a rule of its own, in words"
+    shares = work_shares(with_techniques((name, {})), num_layers=6)
+    assert set(shares["rules"]) - {"full fine-tuning"}, "priced by a rule of its own, in words"
+    assert all(
+        text in [*facts.rules.values(), shares["rules"]["full fine-tuning"]] for text in shares["rules"].values()
+    )
 
 
 def test_the_pillars_are_those_the_experiment_page_shows():
@@ -67,6 +75,26 @@ def test_one_of_an_exclusive_group_at_a_time():
         validate_techniques(with_techniques(("probe", {}), ("lora", {})))
 
 
+def test_freeze_is_priced_by_the_models_real_layer_count():
+    config = with_techniques(("freeze", {"train_top_layers": 2}))
+    assert work_shares(config, num_layers=6)["backward_share"] == pytest.approx(2 / 6)
+    assert work_shares(config, num_layers=12)["backward_share"] == pytest.approx(2 / 12)
+    with pytest.raises(ConfigError, match="layer count"):
+        work_shares(config)  # not known: refused rather than priced for some other model
+
+
+def test_a_calibration_without_the_layer_count_is_measured_again(monkeypatch, tmp_path):
+    from efficiency import estimate
+
+    monkeypatch.setattr(estimate, "_calibration_file", lambda: tmp_path / "calibration.json")
+    old = {"model": "minilm", "device": "cpu", "host": "h", "train_flops_per_token": 1.0, "flops_per_s": 1.0,
+           "step_wall_s": 1.0, "measured_at": 0.0, "torch_threads": 1}  # fmt: skip
+    (tmp_path / "calibration.json").write_text(json.dumps({estimate._key("minilm", "cpu"): old}))
+    assert estimate.load_calibration("minilm", "cpu") is None
+    estimate.save_calibration(estimate.Calibration(**old, num_layers=6))
+    assert estimate.load_calibration("minilm", "cpu").num_layers == 6
+
+
 # --- the hooks: one documented list ------------------------------------------------------------------------------
 def test_every_hook_the_pipeline_dispatches_on_is_in_the_protocol():
     source = (ROOT / "efficiency" / "techniques" / "__init__.py").read_text(encoding="utf-8")
@@ -79,6 +107,56 @@ def test_every_hook_the_pipeline_dispatches_on_is_in_the_protocol():
 def test_no_technique_defines_a_hook_the_protocol_does_not_list(name):
     defined = {n for cls in REGISTRY[name].__mro__[:-1] for n in vars(cls) if not n.startswith("_")}
     assert defined - {"facts"} <= HOOK_NAMES, f"{name}: {defined - {'facts'} - HOOK_NAMES} (a misspelt hook?)"
+
+
+# --- a technique of one's own: one module, one register call -----------------------------------------------------
+@dataclass
+class ShrinkConfig:
+    layers_dropped: int = option(1, "How many layers the (imaginary) technique drops.")
+
+
+class Shrink(Technique):
+    def transform_model(self, model: Any, ctx: Any) -> Any:
+        return model
+
+
+SHRINK_RULE = "the layers left over the model's layers (a test's own rule)"
+
+
+def shrink_work(settings: Mapping[str, Any], num_layers: int | None) -> Work:
+    assert num_layers, "the estimate passes the model's real layer count"
+    return Work(SHRINK_RULE, layer_share=(num_layers - settings["layers_dropped"]) / num_layers)
+
+
+@pytest.fixture
+def shrink():
+    register(
+        TechniqueFacts(
+            name="shrink-test",
+            title="Shrinking (test)",
+            pillar="compute",
+            stage="model",
+            summary="Drop layers (registered by a test only).",
+            lesson="A technique of one's own is one record and one class.",
+            citation="Nobody (2025).",
+            config=ShrinkConfig,
+            work=shrink_work,
+            rules={"": SHRINK_RULE},
+        ),
+        hooks=Shrink,
+    )
+    yield FACTS["shrink-test"]
+    unregister("shrink-test")
+
+
+def test_a_registered_technique_is_listed_and_priced_by_its_own_rule(shrink, capsys):
+    assert main(["techniques", "list", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["shrink-test"]["title"] == "Shrinking (test)" and rows["shrink-test"]["pillar"] == "compute"
+    assert rows["shrink-test"]["fields"][0]["name"] == "layers_dropped"
+    shares = work_shares(with_techniques(("shrink-test", {"layers_dropped": 2})), num_layers=8)
+    assert shares["layer_share"] == pytest.approx(6 / 8)
+    assert shares["rules"]["Shrinking (test)"] == SHRINK_RULE
 
 
 # --- the README's technique table --------------------------------------------------------------------------------
