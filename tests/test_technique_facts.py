@@ -109,6 +109,27 @@ def test_no_technique_defines_a_hook_the_protocol_does_not_list(name):
     assert defined - {"facts"} <= HOOK_NAMES, f"{name}: {defined - {'facts'} - HOOK_NAMES} (a misspelt hook?)"
 
 
+# --- no technique's name written outside its own module ------------------------------------------------------------
+KNOWN_EXCEPTIONS = {
+    "efficiency/runner.py",  # moved by the runs/ refactor
+}
+
+
+def test_no_technique_name_is_written_outside_the_techniques():
+    files = [*ROOT.glob("efficiency/**/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py", ROOT / "ui.py"]
+    allowed = {"efficiency/presets.py", *KNOWN_EXCEPTIONS}
+    names = "|".join(map(re.escape, FACTS))
+    pattern = re.compile(rf"""["']({names})["']""")
+    found = []
+    for path in files:
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith("efficiency/techniques/") or relative in allowed:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found += [f"{relative}:{number}: {line.strip()}" for _ in pattern.finditer(line)]
+    assert not found, "use the techniques' facts (a flag, a pillar, a group) instead:\n" + "\n".join(found)
+
+
 # --- a technique of one's own: one module, one register call -----------------------------------------------------
 @dataclass
 class ShrinkConfig:
