@@ -331,3 +331,17 @@ def test_measuring_the_machine_stores_a_calibration_the_page_then_uses():
     assert load_calibration("tiny", "cpu") is not None, "the background calibration did not finish"
     at.run()
     assert "Training FLOPs" in {m.label for m in at.metric}
+
+
+def test_the_experiment_shows_the_techniques_by_pillar_with_their_titles():
+    """The registry drives the page: three pillar columns, a radio for what trains, toggles in registry order."""
+    at = page("experiment")
+    headings = [m.value for m in at.markdown if m.value.startswith("##### :material/")]
+    assert headings[:3] == ["##### :material/menu_book: Data", "##### :material/tune: Effort",
+                            "##### :material/settings: Compute"]  # fmt: skip
+    toggles = [t.label for t in at.toggle if t.key and t.key.startswith("exp.on.")]
+    assert toggles == ["Data filtering", "Distillation", "Pruning", "Mixed precision", "Quantization"]
+    radio = at.radio(key="exp.peft")
+    assert radio.label == "Parameter-efficient fine-tuning"
+    assert radio.options == ["none: train every weight", "LoRA", "Prefix tuning", "IA³", "BitFit",
+                             "Freeze lower layers", "Linear probe"]  # fmt: skip
