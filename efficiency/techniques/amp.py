@@ -75,6 +75,8 @@ class AmpConfig:
 
 
 class Amp(Technique):
+    """Mixed precision's hooks: check the device, give autocast its dtype, time fp32 against it."""
+
     def check(self, run: Any, device: torch.device) -> None:
         dtype = self.config.dtype
         if device.type == "cpu":

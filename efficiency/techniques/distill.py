@@ -53,6 +53,8 @@ class DistillConfig:
 
 
 class Distill(Technique):
+    """Distillation's hooks: make the student from the teacher, then train it on soft targets."""
+
     priority: ClassVar[int] = 0  # within the model stage: make the student first, then prune it
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:

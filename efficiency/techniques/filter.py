@@ -81,6 +81,8 @@ class FilterConfig:
 
 
 class Filter(Technique):
+    """Data filtering's hooks: static filters before training, or an in-loop selector."""
+
     def make_selector(self, split: Any, pad_id: int, device: torch.device, autocast: Any, flops: Any) -> Any:
         if self.config.method == "multistage":
             return MultistageSelector(self.config, split, pad_id, device, autocast, flops, self.stats)

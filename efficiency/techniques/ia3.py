@@ -26,6 +26,8 @@ class IA3Config:
 
 
 class IA3(Technique):
+    """IA³'s hooks: wrap the model with peft, merge the vectors after training."""
+
     default_learning_rate: ClassVar[float] = 1e-2
 
     def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:

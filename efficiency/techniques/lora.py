@@ -37,6 +37,8 @@ class LoRAConfig:
 
 
 class LoRA(Technique):
+    """LoRA's hooks: wrap the model with peft, merge the update after training."""
+
     default_learning_rate: ClassVar[float] = 5e-3  # measured: at 5e-4 LoRA stays under 0.6 macro-F1 on NusaX-senti
 
     def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:

@@ -28,6 +28,8 @@ class PrefixConfig:
 
 
 class Prefix(Technique):
+    """Prefix tuning's hook: wrap the model with peft."""
+
     default_learning_rate: ClassVar[float] = 1e-2
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:

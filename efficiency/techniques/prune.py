@@ -51,6 +51,8 @@ class PruneConfig:
 
 
 class Prune(Technique):
+    """Pruning's hooks: structured before fine-tuning, magnitude during or after it."""
+
     priority: ClassVar[int] = 1  # after distillation has made the student; before quantization
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:

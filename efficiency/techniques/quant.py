@@ -42,6 +42,8 @@ class QuantConfig:
 
 
 class Quant(Technique):
+    """Quantization's hooks: bitsandbytes load options, or dynamic int8 after training."""
+
     priority: ClassVar[int] = 2  # last: after merging adapters and pruning
 
     def check(self, run: Any, device: torch.device) -> None:

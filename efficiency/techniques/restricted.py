@@ -45,6 +45,8 @@ class BitFitConfig:
 
 
 class BitFit(Technique):
+    """BitFit's hook: only biases and the head keep requires_grad."""
+
     default_learning_rate: ClassVar[float] = 5e-3
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
@@ -61,6 +63,8 @@ class FreezeConfig:
 
 
 class Freeze(Technique):
+    """The hook that freezes all but the top k layers and the head."""
+
     default_learning_rate: ClassVar[float] = 3e-4
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
@@ -84,6 +88,8 @@ class ProbeConfig:
 
 
 class Probe(Technique):
+    """The linear probe's hook: only the head keeps requires_grad."""
+
     default_learning_rate: ClassVar[float] = 5e-3
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
