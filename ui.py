@@ -20,6 +20,7 @@ from efficiency.errors import EfficiencyError
 from efficiency.figures import FIGURES, figure, scientific, shown, text
 from efficiency.measure.busy import BUSY_SHARE
 from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, resolve_country
+from efficiency.model_names import TFIDF
 from efficiency.runs.calibrations import active_calibrations
 from efficiency.runs.checks import checked_device, device_name
 from efficiency.runs.executor import LocalProcessExecutor
@@ -250,7 +251,7 @@ def calibration_error(model: str, device: str) -> str | None:
 def power_of_device(device: str, calibration: estimate.Calibration | None = None) -> tuple[float | None, str]:
     """Average power on this device, for the energy estimate: the latest finished run's, else the calibration's."""
     for record in get_store().list(status="finished", limit=50):
-        if record.device == device and record.model != "tfidf-logreg":
+        if record.device == device and record.model != TFIDF:
             watts = estimate.average_power_w(record.metrics or {})
             if watts:
                 kind = (record.metrics or {}).get("energy_kind", "")
@@ -425,7 +426,7 @@ def result_card(record: RunRecord) -> None:
         st.warning(metrics["save_error"] + " Every figure above was still measured and kept.")
     if record.model_path and record.status == "finished":
         try_sentences(record)
-    elif record.status == "finished" and record.model != "tfidf-logreg" and not metrics.get("save_error"):
+    elif record.status == "finished" and record.model != TFIDF and not metrics.get("save_error"):
         st.caption(
             ":material/info: To try your own sentences on a model, tick *Keep the trained model* before training "
             "(Advanced settings); this run's model was not kept."
@@ -442,9 +443,9 @@ def result_card(record: RunRecord) -> None:
 
 def technique_report(name: str, report: dict[str, Any], key: str) -> None:
     """One technique's report in words: settings, figures, before/after where it measured twice, stages."""
-    from efficiency.techniques import REGISTRY
+    from efficiency.techniques import FACTS
 
-    summary = getattr(REGISTRY.get(name), "summary", "")
+    summary = FACTS[name].summary if name in FACTS else ""  # a run stored by a technique since removed
     st.markdown(f"**{name}**: {summary}")
     settings_text = reports.settings_line(report)
     if settings_text:

@@ -21,6 +21,7 @@ from typing import Any
 from efficiency.config import SECTIONS, RunConfig, parse_technique
 from efficiency.errors import EfficiencyError
 from efficiency.figures import FIGURES, qualities
+from efficiency.model_names import MINILM
 
 EXIT_BAD_INPUT = 2
 EXIT_STOPPED = 130
@@ -252,14 +253,14 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_techniques(args: argparse.Namespace) -> int:
-    from efficiency.techniques import REGISTRY, describe
+    from efficiency.techniques import FACTS, describe
 
-    rows = [describe(name) for name in sorted(REGISTRY)]
+    rows = [describe(name) for name in sorted(FACTS)]
     if args.json:
         print(json.dumps(rows))
     else:
         for row in rows:
-            print(f"{row['name']}: {row['summary']}")
+            print(f"{row['name']} ({row['title']}; {row['pillar']}): {row['summary']}")
         if not rows:
             print("no techniques are registered yet")
     return 0
@@ -331,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibration = commands.add_parser(
         "calibrate", help="Measure this device's training speed once, for the app's cost estimates."
     )
-    calibration.add_argument("--model", default="minilm")
+    calibration.add_argument("--model", default=MINILM)
     calibration.add_argument("--device", default="auto")
     calibration.add_argument("--json", action="store_true")
     calibration.set_defaults(func=cmd_calibrate)

@@ -20,6 +20,7 @@ import pandas as pd
 from efficiency.figures import FIGURES, costs, figure, qualities
 from efficiency.figures import human as human  # re-exported: pages/experiment.py imports it from here
 from efficiency.measure.carbon import co2_kg, intensity_g_per_kwh
+from efficiency.model_names import TFIDF
 from efficiency.store import RunRecord
 
 NOT_COMPARED = ("seed", "name", "note", "save_model", "version", "measure")  # repeats of one experiment may differ
@@ -30,7 +31,7 @@ def technique_label(config: dict[str, Any]) -> str:
     """'lora(r=4) + quant', or 'full fine-tuning' (or the baseline's name) when no technique is on."""
     techniques = config.get("techniques", [])
     if not techniques:
-        return "TF-IDF baseline" if config.get("model", {}).get("name") == "tfidf-logreg" else "full fine-tuning"
+        return "TF-IDF baseline" if config.get("model", {}).get("name") == TFIDF else "full fine-tuning"
     parts = []
     for spec in techniques:
         params = ",".join(f"{k}={_short(v)}" for k, v in sorted(spec.get("params", {}).items()))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from efficiency.errors import ConfigError
+from efficiency.model_names import MINILM
 
 CONFIG_VERSION = 1
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
@@ -35,7 +36,7 @@ def setting(default: Any = None, *, help: str, flag: str | None = None, factory:
 @dataclass
 class ModelConfig:
     name: str = setting(
-        "minilm",
+        MINILM,
         flag="--model",
         help="Model to fine-tune: 'minilm' (all-MiniLM-L6-v2, 22M parameters, works offline), "
         "'tiny' (a randomly initialised 2-layer BERT, for tests and instant demos), "

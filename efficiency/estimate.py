@@ -11,8 +11,9 @@ The prediction rests on two measurements, never on a guess:
 
 Techniques change the work in ways a rule of thumb captures (fewer examples, fewer layers, no
 weight gradients for a frozen base: backward is about twice the forward, half of it for weight
-gradients); the rules are listed in `WORK_RULES` and shown with the estimate. After the run, the
-page puts the prediction beside the measurement, so how good the rules are is itself on display.
+gradients); each technique carries its own rule in its facts (efficiency/techniques/), computed for the
+model's real layer count, and the rules are shown with the estimate. After the run, the page puts the
+prediction beside the measurement, so how good the rules are is itself on display.
 """
 
 from __future__ import annotations
@@ -39,17 +40,9 @@ METHOD = (
     "torch.utils.flop_counter, and its median wall time over at least {steps} steps on {device} ({when}); "
     "scaled by the dataset's token counts and the techniques' rules of thumb"
 )
-WORK_RULES = {
-    "full fine-tuning": "forward + backward = 3 x forward (backward: gradients of activations and of weights)",
-    "lora / ia3 / prefix / bitfit": "frozen base: no weight gradients, so about 2 x forward",
-    "probe": "frozen encoder: forward only (the head's cost is negligible)",
-    "freeze": "backward only through the top k layers",
-    "filter random / hardest": "the kept share of the examples (hardest adds its scoring passes)",
-    "filter length / dedup / multistage": "not predicted: depends on the data; counted as all examples",
-    "prune layers / distill": "the kept share of the layers (distill also trains its teacher first)",
-    "prune heads": "attention is about a third of a layer's FLOPs at these lengths",
-    "prune magnitude / quant / amp": "same FLOPs: zeros in dense matrices still cost, and precision changes the "
-    "time per FLOP, not the FLOPs",
+# The base every technique's rule scales (efficiency/techniques/*: each technique's `work` and `rules`).
+FULL_FINE_TUNING = {
+    "full fine-tuning": "forward + backward = 3 x forward (backward: gradients of activations and of weights)"
 }
 
 
@@ -65,6 +58,7 @@ class Calibration:
     torch_threads: int
     power_w: float | None = None  # average power during the timed steps (None: not measured)
     power_method: str = ""  # CodeCarbon's method: a counter (measured) or a power model (estimated)
+    num_layers: int | None = None  # the model's transformer layers: rules such as freeze's top k read it
 
     def method(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.measured_at))
@@ -80,11 +74,13 @@ def _key(model: str, device: str) -> str:
 
 
 def load_calibration(model: str, device: str) -> Calibration | None:
+    """The stored calibration, or None: none yet, or one from before the layer count was measured."""
     try:
         stored = json.loads(_calibration_file().read_text(encoding="utf-8"))
-        return Calibration(**stored[_key(model, device)])
+        calibration = Calibration(**stored[_key(model, device)])
     except (OSError, KeyError, TypeError, json.JSONDecodeError):
         return None
+    return calibration if calibration.num_layers else None  # without it the rules cannot be priced: measure again
 
 
 def save_calibration(calibration: Calibration) -> None:
@@ -163,6 +159,7 @@ def _calibrate(model_name: str, device_name: str) -> Calibration:
             step()
         flops = float(counter.get_total_flops())
         times, reading, window_s = _timed_steps(step, device)
+        layers = int(model.config.num_hidden_layers)
     wall_s = statistics.median(times)
     power_w = reading.energy_kwh * 3.6e6 / window_s if reading.energy_kwh else None
     calibration = Calibration(
@@ -176,6 +173,7 @@ def _calibrate(model_name: str, device_name: str) -> Calibration:
         torch_threads=torch.get_num_threads(),
         power_w=power_w,
         power_method=reading.provenance.method if power_w else "",
+        num_layers=layers,
     )
     save_calibration(calibration)
     return calibration
@@ -204,54 +202,31 @@ class TokenCounts:
     test: int
 
 
-def work_shares(config: RunConfig) -> dict[str, Any]:
-    """The techniques' effect on the work, by the rules of thumb in WORK_RULES."""
+def work_shares(config: RunConfig, num_layers: int | None = None) -> dict[str, Any]:
+    """The techniques' effect on the work, each by its own rule, on a model of `num_layers` layers.
+
+    None for the layer count: not known (a rule that needs it, such as freeze's, refuses).
+    """
+    from efficiency.techniques import facts_of
+    from efficiency.techniques.base import parse_params
+
     data_share, layer_share, backward_share, teacher = 1.0, 1.0, 1.0, False
-    rules = ["full fine-tuning"]
+    rules = dict(FULL_FINE_TUNING)
     for spec in config.techniques:
-        params = spec.params
-        if spec.name == "filter":
-            method = params.get("method", "random")
-            if method in ("random", "hardest"):
-                keep = float(params.get("keep", 0.5))
-                # hardest scores every example once with the model after its warm-up: one more forward pass each
-                data_share *= keep + (1 / 3 if method == "hardest" else 0.0)
-                rules.append("filter random / hardest")
-            else:
-                rules.append("filter length / dedup / multistage")
-        elif spec.name == "distill":
-            layer_share *= float(params.get("student_share", 0.5))
-            teacher = str(params.get("teacher", "train")) == "train"
-            rules.append("prune layers / distill")
-        elif spec.name == "prune":
-            method = params.get("method", "magnitude")
-            sparsity = float(params.get("sparsity", 0.5))
-            if method == "layers":
-                layer_share *= 1 - sparsity
-                rules.append("prune layers / distill")
-            elif method == "heads":
-                layer_share *= 1 - sparsity / 3
-                rules.append("prune heads")
-            else:
-                rules.append("prune magnitude / quant / amp")
-        elif spec.name in ("lora", "ia3", "prefix", "bitfit"):
-            backward_share = 0.5
-            rules.append("lora / ia3 / prefix / bitfit")
-        elif spec.name == "probe":
-            backward_share = 0.0
-            rules.append("probe")
-        elif spec.name == "freeze":
-            top = int(params.get("train_top_layers", 2))
-            backward_share = min(1.0, top / 6)  # MiniLM's 6 layers; a rule of thumb, labelled as such
-            rules.append("freeze")
-        elif spec.name in ("quant", "amp"):
-            rules.append("prune magnitude / quant / amp")
+        facts = facts_of(spec.name)
+        settings = asdict(parse_params(facts.config, spec.params, spec.name))  # defaults filled in
+        work = facts.work(settings, num_layers)
+        data_share *= work.data_share
+        layer_share *= work.layer_share
+        backward_share = min(backward_share, work.backward_share)  # one technique chooses what trains
+        teacher = teacher or work.teacher
+        rules[f"{facts.title} ({work.case})" if work.case else facts.title] = work.rule
     return {
         "data_share": data_share,
         "layer_share": layer_share,
         "backward_share": backward_share,
         "teacher": teacher,
-        "rules": {r: WORK_RULES[r] for r in dict.fromkeys(rules)},
+        "rules": rules,
     }
 
 
@@ -264,7 +239,7 @@ def estimate_run(
     country: str = "WORLD",
 ) -> dict[str, Any]:
     """Predicted FLOPs, training + evaluation time, energy and CO2 of `config`, with the method of each."""
-    shares = work_shares(config)
+    shares = work_shares(config, calibration.num_layers)
     forward_per_token = calibration.train_flops_per_token / 3  # backward = 2 x forward for full fine-tuning
     epochs = config.train.epochs
     student = forward_per_token * shares["layer_share"] * (1 + 2 * shares["backward_share"])

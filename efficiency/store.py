@@ -21,74 +21,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
     Connection,
-    Float,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     create_engine,
     delete,
-    event,
     insert,
     select,
     update,
 )
-from sqlalchemy.engine import Engine
 
 from efficiency import paths
 from efficiency.runs import processes
+from efficiency.store_schema import (
+    BUSY_TIMEOUT_MS,
+    add_missing_columns,
+    create_tables,
+    default_url,
+    progress,
+    runs,
+    sqlite_pragmas,
+)
 
 STATUSES = ("queued", "running", "finished", "failed", "stopped", "interrupted")
 ACTIVE = ("queued", "running")
 STALE_AFTER_S = 30.0  # a heartbeat older than this, from another host, means the run is gone
-BUSY_TIMEOUT_MS = 15_000
-
-metadata = MetaData()
-
-runs = Table(
-    "runs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(200), nullable=False, default=""),
-    Column("note", Text, nullable=False, default=""),
-    Column("status", String(16), nullable=False, index=True),
-    Column("model", String(300), nullable=False, default=""),
-    Column("dataset", String(300), nullable=False, default=""),
-    Column("device", String(32), nullable=False, default=""),
-    Column("created_at", Float, nullable=False),
-    Column("started_at", Float),
-    Column("finished_at", Float),
-    Column("heartbeat_at", Float),
-    Column("host", String(255)),
-    Column("pid", Integer),
-    Column("pid_started_at", Float),  # guards against a recycled pid
-    Column("stop_requested", Boolean, nullable=False, default=False),
-    Column("config", JSON, nullable=False),
-    Column("metrics", JSON),
-    Column("curves", JSON),
-    Column("environment", JSON),
-    Column("progress", JSON),  # the latest progress, for tables and live views
-    Column("error", Text),
-    Column("traceback", Text),
-    Column("model_path", String(1000)),
-    Column("estimate", JSON),  # the cost predicted before the run, shown beside what was measured
-    sqlite_autoincrement=True,  # a deleted run's id is never given to a new run (links, logs, kept models)
-)
-
-progress = Table(
-    "progress",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), index=True, nullable=False),
-    Column("t", Float, nullable=False),
-    Column("data", JSON, nullable=False),
-)
 
 
 @dataclass
@@ -146,28 +101,6 @@ class RunRecord:
         }
 
 
-def default_url() -> str:
-    if os.environ.get("EFFLAB_STORE"):
-        return os.environ["EFFLAB_STORE"]
-    return f"sqlite:///{paths.app_data_dir() / 'runs.sqlite'}"
-
-
-def _sqlite_pragmas(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a power cut may lose the last commit only
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
-
-
 class RunStore:
     """All reads and writes of runs. Safe to use from several processes at once."""
 
@@ -181,9 +114,9 @@ class RunStore:
             self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000} if self.is_sqlite else {}
         )
         if self.is_sqlite:
-            _sqlite_pragmas(self.engine)
-        _create_tables(self.engine)
-        _add_missing_columns(self.engine)
+            sqlite_pragmas(self.engine)
+        create_tables(self.engine)
+        add_missing_columns(self.engine)
         self.host = socket.gethostname()
 
     @property
@@ -437,36 +370,3 @@ def _remove_kept_model(model_path: str) -> None:
     folder = Path(model_path).resolve()
     if paths.models_dir().resolve() in folder.parents:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _create_tables(engine: Engine) -> None:
-    """Create the tables once, even when several processes open a fresh store at the same moment."""
-    from sqlalchemy import inspect
-
-    if all(inspect(engine).has_table(table.name) for table in metadata.sorted_tables):
-        return  # the usual case: no write lock taken
-    # A deferred transaction that reads and then writes fails at once with "database is locked"
-    # when another process wrote in between (SQLite does not retry a stale snapshot); an
-    # immediate one takes the write lock first and waits its turn under busy_timeout.
-    with engine.connect().execution_options(write=True) as conn, conn.begin():
-        metadata.create_all(conn)
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Add columns that a newer version of this table has to a store created by an older one."""
-    from sqlalchemy import inspect
-
-    present = {c["name"] for c in inspect(engine).get_columns("runs")}
-    missing = [column for column in runs.columns if column.name not in present]
-    if not missing:
-        return  # the usual case: no write lock taken when many processes open the store at once
-    with engine.connect().execution_options(write=True) as conn, conn.begin():
-        present = (
-            {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(runs)")}
-            if engine.dialect.name == "sqlite"
-            else present
-        )
-        for column in missing:
-            if column.name not in present:
-                kind = column.type.compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f"ALTER TABLE runs ADD COLUMN {column.name} {kind}")

@@ -21,33 +21,35 @@ from efficiency.data import list_datasets, resolve
 from efficiency.data.userfile import MAX_FILE_MB
 from efficiency.errors import EfficiencyError
 from efficiency.estimate import estimate_run
+from efficiency.model_names import MINILM, TFIDF, TINY
 from efficiency.preview import load_tokenizer, preview_dataset
 from efficiency.runs import checks
 from efficiency.runs.calibrations import calibrating, start_calibration
 from efficiency.runs.checks import device_name
-from efficiency.techniques import REGISTRY, describe
+from efficiency.techniques import FACTS, PILLARS, describe, group, in_pillar
+from efficiency.techniques.facts import WHAT_TRAINS
 
 MODELS = {
-    "minilm": "MiniLM: all-MiniLM-L6-v2, 22M parameters (offline)",
-    "tiny": "Tiny BERT: 2 layers, random init (seconds; for a quick look)",
-    "tfidf-logreg": "TF-IDF + logistic regression (the classical baseline)",
+    MINILM: "MiniLM: all-MiniLM-L6-v2, 22M parameters (offline)",
+    TINY: "Tiny BERT: 2 layers, random init (seconds; for a quick look)",
+    TFIDF: "TF-IDF + logistic regression (the classical baseline)",
     "other": "Another model: a Hugging Face Hub id or a local folder",
 }
 UPLOAD = "⬆ your own CSV/TSV file"
-PEFT = ["none", "lora", "prefix", "ia3", "bitfit", "freeze", "probe"]
-PILLARS = {"Data": ["filter"], "Compute": ["distill", "prune", "amp", "quant"]}
-TITLES = {
-    "filter": "Data filtering",
-    "distill": "Distillation",
-    "prune": "Pruning",
-    "amp": "Mixed precision",
-    "quant": "Quantization",
-    "lora": "LoRA",
-    "prefix": "Prefix tuning",
-    "ia3": "IA³",
-    "bitfit": "BitFit",
-    "freeze": "Freeze lower layers",
-    "probe": "Linear probe",
+# One column per pillar of efficiency, in the registry's order; each technique's facts say where it goes.
+PILLAR_HEADINGS = {
+    "data": ":material/menu_book: Data",
+    "effort": ":material/tune: Effort",
+    "compute": ":material/settings: Compute",
+}
+# An exclusive group (its members replace each other) is one radio: its label, what 'none' means, its help, its key.
+GROUP_RADIOS = {
+    WHAT_TRAINS: (
+        "Parameter-efficient fine-tuning",
+        "none: train every weight",
+        "One at a time: each decides which parameters train.",
+        "exp.peft",
+    )
 }
 ADVANCED_TRAIN = [
     "epochs",
@@ -61,7 +63,6 @@ ADVANCED_TRAIN = [
     "eval_batch_size",
     "time_limit_s",
 ]
-NEEDS_TRANSFORMER = set(REGISTRY)
 
 
 # --- widgets generated from the config's own fields and help ---------------------------------------------
@@ -165,7 +166,7 @@ def technique_settings(
     return chosen
 
 
-def teacher_widget(field: dict[str, Any], current: Any, model: str, dataset: str) -> str:
+def teacher_widget(name: str, field: dict[str, Any], current: Any, model: str, dataset: str) -> str:
     """The distillation teacher: trained in this job, or one of the kept full fine-tuning runs that fit."""
     kept = [
         r
@@ -179,7 +180,7 @@ def teacher_widget(field: dict[str, Any], current: Any, model: str, dataset: str
     if current not in options:  # a teacher from a run that was deleted, or from another model or dataset
         current = "train"
     choice = st.selectbox(
-        "teacher",
+        field["name"],
         options,
         index=options.index(current),
         format_func=lambda o: "trained first, in this run" if o == "train" else names[o],
@@ -189,7 +190,7 @@ def teacher_widget(field: dict[str, Any], current: Any, model: str, dataset: str
             if kept
             else " No kept full fine-tuning run of this model and dataset yet: tick 'Keep the trained model' on one."
         ),
-        key="exp.t.distill.teacher",
+        key=f"exp.t.{name}.{field['name']}",
         persist_state="session",
     )
     return choice
@@ -394,48 +395,59 @@ def _json(data: DataConfig) -> str:
 
 
 def pick_techniques(base: RunConfig, model: str, dataset: str) -> list[TechniqueSpec]:
-    if model == "tfidf-logreg":
+    if model == TFIDF:
         st.info("Techniques act on transformers: the TF-IDF baseline trains as it is, in about a second.")
         return []
     current = {t.name: t.params for t in base.techniques}
     chosen: list[TechniqueSpec] = []
-    data_col, effort_col, compute_col = st.columns(3)
-    with data_col:
-        st.markdown("##### :material/menu_book: Data")
-        chosen += _toggle("filter", current, model, dataset)
-    with effort_col:
-        st.markdown("##### :material/tune: Effort")
-        start = next((n for n in PEFT if n in current), "none")
-        peft = st.radio(
-            "Parameter-efficient fine-tuning",
-            PEFT,
-            index=PEFT.index(start),
-            format_func=lambda n: "none: train every weight" if n == "none" else TITLES[n],
-            help="One at a time: each decides which parameters train. "
-            + " ".join(f"{TITLES[n]}: {describe(n)['summary']}" for n in PEFT[1:]),
-            key="exp.peft",
-            persist_state="session",
-        )
-        if peft != "none":
-            st.caption(describe(peft)["lesson"])
-            params = technique_settings(peft, current.get(peft, {}))
-            chosen.append(TechniqueSpec(peft, params))
-    with compute_col:
-        st.markdown("##### :material/settings: Compute")
-        for name in PILLARS["Compute"]:
-            chosen += _toggle(name, current, model, dataset)
+    for column, pillar in zip(st.columns(len(PILLARS)), PILLARS, strict=True):
+        with column:
+            st.markdown(f"##### {PILLAR_HEADINGS[pillar]}")
+            shown: set[str] = set()
+            for facts in in_pillar(pillar):
+                if facts.exclusive is None:
+                    chosen += _toggle(facts.name, current, model, dataset)
+                elif facts.exclusive not in shown:
+                    shown.add(facts.exclusive)
+                    chosen += _choose_one(facts.exclusive, current)
     return chosen
 
 
+def _choose_one(exclusive: str, current: dict[str, dict]) -> list[TechniqueSpec]:
+    """An exclusive group as one radio: none, or one of its members with its settings."""
+    label, none, help_text, key = GROUP_RADIOS.get(
+        exclusive,
+        (exclusive.capitalize(), "none", f"One at a time: each decides {exclusive}.", f"exp.group.{exclusive}"),
+    )
+    members = ["none", *(f.name for f in group(exclusive))]
+    start = next((n for n in members if n in current), "none")
+    name = st.radio(
+        label,
+        members,
+        index=members.index(start),
+        format_func=lambda n: none if n == "none" else FACTS[n].title,
+        help=f"{help_text} " + " ".join(f"{FACTS[n].title}: {FACTS[n].summary}" for n in members[1:]),
+        key=key,
+        persist_state="session",
+    )
+    if name == "none":
+        return []
+    st.caption(FACTS[name].lesson)
+    return [TechniqueSpec(name, technique_settings(name, current.get(name, {})))]
+
+
 def _toggle(name: str, current: dict[str, dict], model: str, dataset: str) -> list[TechniqueSpec]:
+    facts = FACTS[name]
     on = st.toggle(
-        TITLES[name], value=name in current, help=technique_help(name), key=f"exp.on.{name}", persist_state="session"
+        facts.title, value=name in current, help=technique_help(name), key=f"exp.on.{name}", persist_state="session"
     )
     if not on:
         return []
     with st.container(border=True):
-        st.caption(describe(name)["summary"])
-        special = {"teacher": lambda f, value: teacher_widget(f, value, model, dataset)} if name == "distill" else {}
+        st.caption(facts.summary)
+        special = {}
+        if facts.teacher_setting:  # a list of the kept runs that can teach, not free text
+            special[facts.teacher_setting] = lambda f, value: teacher_widget(name, f, value, model, dataset)
         return [TechniqueSpec(name, technique_settings(name, current.get(name, {}), special))]
 
 
@@ -454,7 +466,7 @@ def advanced(base: RunConfig) -> dict[str, Any]:
 def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
     """The predicted cost, from this machine's calibration and the dataset's token counts."""
     st.markdown("##### Predicted cost")
-    if config.model.name == "tfidf-logreg":
+    if config.model.name == TFIDF:
         st.caption("TF-IDF + logistic regression: about a second on a CPU; not estimated.")
         return None
     if preview is None:
@@ -616,7 +628,7 @@ def build(base: RunConfig) -> None:
 
 
 def default_name(model: str, data: DataConfig, techniques: list[TechniqueSpec]) -> str:
-    what = " + ".join(t.name for t in techniques) or ("baseline" if model == "tfidf-logreg" else "full fine-tuning")
+    what = " + ".join(t.name for t in techniques) or ("baseline" if model == TFIDF else "full fine-tuning")
     dataset = Path(data.dataset).name[13:] if Path(data.dataset).suffix else data.dataset
     return f"{model} {what} on {dataset}"
 

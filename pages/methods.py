@@ -8,9 +8,9 @@ import streamlit as st
 import ui
 from efficiency import paths
 from efficiency.data import CATALOG
-from efficiency.estimate import WORK_RULES
+from efficiency.estimate import FULL_FINE_TUNING
 from efficiency.measure.carbon import countries, intensity_g_per_kwh
-from efficiency.techniques import REGISTRY, describe
+from efficiency.techniques import FACTS
 
 PAPERS = [
     "Treviso, M., Lee, J.-U., Ji, T., et al. (2023). Efficient Methods for Natural Language Processing: A Survey. "
@@ -48,9 +48,13 @@ else:
         st.json(env, expanded=False)
 
 st.subheader("Rules of thumb behind the predicted cost")
-st.dataframe(
-    pd.DataFrame([{"technique": k, "rule": v} for k, v in WORK_RULES.items()]), hide_index=True, width="stretch"
-)
+rules = [{"technique": k, "rule": v} for k, v in FULL_FINE_TUNING.items()]
+for facts in FACTS.values():
+    rules += [
+        {"technique": f"{facts.title} ({case})" if case else facts.title, "rule": text}
+        for case, text in facts.rules.items()
+    ]
+st.dataframe(pd.DataFrame(rules), hide_index=True, width="stretch")
 
 st.subheader("Carbon intensity by country")
 rows = []
@@ -66,12 +70,14 @@ st.dataframe(
     pd.DataFrame(
         [
             {
-                "technique": n,
-                "pillar stage": describe(n)["stage"],
-                "what it does": describe(n)["summary"],
-                "source": describe(n)["citation"],
+                "technique": f.title,
+                "name": f.name,
+                "pillar": f.pillar,
+                "stage": f.stage,
+                "what it does": f.summary,
+                "source": f.citation,
             }
-            for n in REGISTRY
+            for f in FACTS.values()
         ]
     ),
     hide_index=True,

@@ -238,7 +238,7 @@ def test_the_distillation_teacher_is_chosen_from_kept_full_fine_tuning_runs(tmp_
 def test_preview_and_estimate_from_the_calibration():
     save_calibration(Calibration("minilm", "cpu", __import__("socket").gethostname(), train_flops_per_token=1.2e8,
                                  flops_per_s=7.5e10, step_wall_s=1.6, measured_at=time.time(), torch_threads=2,
-                                 power_w=36.0, power_method="CodeCarbon test"))  # fmt: skip
+                                 power_w=36.0, power_method="CodeCarbon test", num_layers=6))  # fmt: skip
     at = page("experiment")
     metrics = {m.label: m.value for m in at.metric}
     seconds = float(metrics["Training + evaluation"].removesuffix(" s"))
@@ -332,3 +332,17 @@ def test_measuring_the_machine_stores_a_calibration_the_page_then_uses():
     assert load_calibration("tiny", "cpu") is not None, "the background calibration did not finish"
     at.run()
     assert "Training FLOPs" in {m.label for m in at.metric}
+
+
+def test_the_experiment_shows_the_techniques_by_pillar_with_their_titles():
+    """The registry drives the page: three pillar columns, a radio for what trains, toggles in registry order."""
+    at = page("experiment")
+    headings = [m.value for m in at.markdown if m.value.startswith("##### :material/")]
+    assert headings[:3] == ["##### :material/menu_book: Data", "##### :material/tune: Effort",
+                            "##### :material/settings: Compute"]  # fmt: skip
+    toggles = [t.label for t in at.toggle if t.key and t.key.startswith("exp.on.")]
+    assert toggles == ["Data filtering", "Distillation", "Pruning", "Mixed precision", "Quantization"]
+    radio = at.radio(key="exp.peft")
+    assert radio.label == "Parameter-efficient fine-tuning"
+    assert radio.options == ["none: train every weight", "LoRA", "Prefix tuning", "IA³", "BitFit",
+                             "Freeze lower layers", "Linear probe"]  # fmt: skip

@@ -19,7 +19,7 @@ from efficiency.store import RunStore
 from tests.conftest import needs_shared_data, tiny_config
 
 CAL = Calibration("tiny", "cpu", "h", train_flops_per_token=3e6, flops_per_s=1e9, step_wall_s=0.1,
-                  measured_at=0.0, torch_threads=2)  # fmt: skip
+                  measured_at=0.0, torch_threads=2, num_layers=2)  # fmt: skip
 TOKENS = TokenCounts(train=10_000, valid=2_000, test=4_000)
 
 

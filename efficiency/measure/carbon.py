@@ -8,6 +8,7 @@ import os
 import pycountry
 
 from efficiency.errors import ConfigError
+from efficiency.measure import codecarbon_internals
 
 WORLD = "WORLD"
 
@@ -50,12 +51,11 @@ def intensity_g_per_kwh(country: str) -> tuple[float, str]:
     """(grams CO2eq per kWh, where that figure comes from)."""
     if country == WORLD:
         return float(_per_source()["world_average"]), "world average (IEA 2019, as shipped with CodeCarbon)"
-    from codecarbon.core.emissions import Emissions
-
     mix = _energy_mix()[country]
-    rate = Emissions._global_energy_mix_to_emissions_rate(mix)  # the same rule CodeCarbon applies
     year = mix.get("year", "")
-    return rate.kgs_per_kWh * 1000, f"{mix['country_name']} grid mix {year} (CodeCarbon's global_energy_mix)"
+    return codecarbon_internals.emissions_kg_per_kwh(
+        mix
+    ) * 1000, f"{mix['country_name']} grid mix {year} (CodeCarbon's global_energy_mix)"
 
 
 def co2_kg(energy_kwh: float, country: str) -> float:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
-from efficiency.measure import Provenance
+from efficiency.measure import Provenance, codecarbon_internals
+from efficiency.measure.codecarbon_internals import HardwarePart
 
 COUNTER_MODES = {"intel_rapl", "rapl", "powermetrics", "intel_power_gadget", "windows_emi"}
 
@@ -53,8 +55,7 @@ class EnergyMeter:
             self._nvml.start()
 
     def so_far_kwh(self) -> float | None:
-        total = getattr(self._tracker, "_total_energy", None)
-        return float(total.kWh) if total is not None else None
+        return codecarbon_internals.energy_so_far_kwh(self._tracker)
 
     def stop(self) -> EnergyReading:
         reading = EnergyReading()
@@ -72,7 +73,7 @@ class EnergyMeter:
         reading.cpu_energy_kwh = float(data.cpu_energy)
         reading.ram_energy_kwh = float(data.ram_energy)
         reading.gpu_energy_kwh = float(data.gpu_energy) if data.gpu_count else None
-        reading.provenance, reading.details = describe_method(self._tracker, data)
+        reading.provenance, reading.details = describe_method(codecarbon_internals.hardware_parts(self._tracker), data)
         return reading
 
 
@@ -92,31 +93,30 @@ def _make_tracker(measure_power_secs: float):
     )
 
 
-def describe_method(tracker, data) -> tuple[Provenance, dict[str, object]]:
+def describe_method(parts: list[HardwarePart], data: Any) -> tuple[Provenance, dict[str, object]]:
     """Turn what CodeCarbon used into a provenance: measured only when every part read a counter."""
-    parts: list[str] = []
+    said: list[str] = []
     counters = True
     details: dict[str, object] = {"cpu_model": data.cpu_model, "codecarbon_version": data.codecarbon_version}
-    for hardware in getattr(tracker, "_hardware", []):
-        kind = type(hardware).__name__
+    for part in parts:
+        kind = part.kind
         if kind == "CPU":
-            mode = getattr(hardware, "_mode", "unknown")
-            tdp = getattr(hardware, "_tdp", None)
+            mode, tdp = part.mode, part.tdp_w
             details["cpu_mode"], details["cpu_tdp_w"] = mode, tdp
             if mode in COUNTER_MODES:
-                parts.append(f"CPU: {mode} counter")
+                said.append(f"CPU: {mode} counter")
             else:
                 counters = False
-                parts.append(
+                said.append(
                     f"CPU: power model ({mode}, TDP {tdp} W for {data.cpu_count} threads x load; no RAPL counter)"
                 )
         elif kind == "RAM":
             counters = False
             details["ram_power_w"] = data.ram_power
-            parts.append(f"RAM: constant {data.ram_power:.0f} W model")
+            said.append(f"RAM: constant {data.ram_power:.0f} W model")
         elif kind == "GPU":
-            parts.append(f"GPU: NVML counter ({data.gpu_model})")
-    method = "CodeCarbon " + data.codecarbon_version + ": " + "; ".join(parts)
+            said.append(f"GPU: NVML counter ({data.gpu_model})")
+    method = "CodeCarbon " + data.codecarbon_version + ": " + "; ".join(said)
     return Provenance("measured" if counters else "estimated", method), details
 
 

@@ -183,7 +183,7 @@ def measure(prepared: Prepared, loaded: LoadedModel, examples: Examples, fitted:
     sheet.put("learning_rate", config.train.learning_rate)
     sheet.put("dataset", dataset.summary())
     reports = prepared.techniques.reports()
-    own_student = reports.get("distill", {}).get("student_source")
+    own_student = next((r["student_source"] for r in reports.values() if r.get("student_source")), None)
     sheet.put(
         "model_source", f"{own_student} (student), distilled from {loaded.source}" if own_student else loaded.source
     )

@@ -14,7 +14,8 @@ import logging
 import threading
 import time
 import traceback as tb
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,14 +137,7 @@ def run_experiment(
     say = on_status or (lambda _msg: None)
     if run_id is None:
         run_id = store.create_run(config.to_dict())
-    try:
-        device = checked_device(config)
-    except EfficiencyError as exc:
-        store.finish(run_id, "failed", error=str(exc))
-        raise
-    except Exception as exc:  # a config that slipped past validation must still end as a stored failure
-        store.finish(run_id, "failed", error=f"The config could not be used: {exc}", traceback=tb.format_exc())
-        raise EfficiencyError(f"The config could not be used: {exc}") from exc
+    device = _checked_or_stored(config, store, run_id)
 
     store.mark_waiting(run_id)  # so a waiter killed before it starts is reaped, not left queued forever
     cancelled = _CancelWatch(store, run_id, stop)
@@ -168,31 +162,49 @@ def run_experiment(
             if on_progress:
                 on_progress(row)
 
-        with live:
-            try:
-                say(f"run {run_id} on {device}")
-                hooks = RunHooks(store, run_id, progress, stop, say)
-                recipe = baseline if config.model.name == TFIDF else finetune
-                outcome: RecipeResult = recipe.run(prepare(config, device, hooks), hooks)
-            except EfficiencyError as exc:
-                store.finish(run_id, "failed", error=str(exc))
-                raise
-            except torch.OutOfMemoryError as exc:
-                message = (
-                    f"Out of memory on {device}. Lower the batch size or --max-length, choose a smaller model, "
-                    "or close other programs using the device."
-                )
-                store.finish(run_id, "failed", error=message, traceback=tb.format_exc())
-                raise EfficiencyError(message) from exc
-            except BaseException as exc:
-                store.finish(run_id, "failed", error=f"{type(exc).__name__}: {exc}", traceback=tb.format_exc())
-                raise
+        with live, _failures_stored(store, run_id, device):
+            say(f"run {run_id} on {device}")
+            hooks = RunHooks(store, run_id, progress, stop, say)
+            recipe = baseline if config.model.name == TFIDF else finetune
+            outcome: RecipeResult = recipe.run(prepare(config, device, hooks), hooks)
         store.finish(run_id, outcome.status, metrics=outcome.metrics, curves=outcome.curves,
                      model_path=outcome.model_path)  # fmt: skip
         env.update(outcome.environment, heartbeat_failures=live.failed_writes)
         store.set_environment(run_id, env)
     resolved = outcome.config.to_dict()
     return RunResult(run_id, outcome.status, resolved, outcome.metrics, outcome.curves, env)
+
+
+def _checked_or_stored(config: RunConfig, store: RunStore, run_id: int) -> torch.device:
+    """The config's device, or the run stored as failed with the message that says what to change."""
+    try:
+        return checked_device(config)
+    except EfficiencyError as exc:
+        store.finish(run_id, "failed", error=str(exc))
+        raise
+    except Exception as exc:  # a config that slipped past validation must still end as a stored failure
+        store.finish(run_id, "failed", error=f"The config could not be used: {exc}", traceback=tb.format_exc())
+        raise EfficiencyError(f"The config could not be used: {exc}") from exc
+
+
+@contextmanager
+def _failures_stored(store: RunStore, run_id: int, device: torch.device) -> Iterator[None]:
+    """Whatever ends the recipe early is stored as the run's failure: bad input and out of memory in words."""
+    try:
+        yield
+    except EfficiencyError as exc:
+        store.finish(run_id, "failed", error=str(exc))
+        raise
+    except torch.OutOfMemoryError as exc:
+        message = (
+            f"Out of memory on {device}. Lower the batch size or --max-length, choose a smaller model, "
+            "or close other programs using the device."
+        )
+        store.finish(run_id, "failed", error=message, traceback=tb.format_exc())
+        raise EfficiencyError(message) from exc
+    except BaseException as exc:
+        store.finish(run_id, "failed", error=f"{type(exc).__name__}: {exc}", traceback=tb.format_exc())
+        raise
 
 
 def stop_on_signals(stop: threading.Event) -> None:

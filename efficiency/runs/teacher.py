@@ -17,6 +17,7 @@ from efficiency.errors import ConfigError
 from efficiency.measure.flops import FlopMeter, spread_picks
 from efficiency.measure.timer import PhaseTimer
 from efficiency.store import RunStore
+from efficiency.techniques import FACTS
 from efficiency.training import Progress
 
 
@@ -103,7 +104,12 @@ def load_run_model(store: RunStore, label_names: list[str], model_name: str, run
         raise ConfigError(
             f"Run {run_id} trained '{record.model}', not '{model_name}': the teacher must be the same model."
         )
-    reshaped = [t["name"] for t in record.config.get("techniques", []) if t["name"] in {"prune", "quant", "distill"}]
+    # A technique no longer registered is refused too: nothing says its model is a plain one.
+    reshaped = [
+        t["name"]
+        for t in record.config.get("techniques", [])
+        if t["name"] not in FACTS or FACTS[t["name"]].reshapes_model
+    ]
     if reshaped or (Path(record.model_path) / "adapter_config.json").exists():
         raise ConfigError(
             f"Run {run_id} kept a {'/'.join(reshaped) or 'adapter'} model, not a plain fine-tuned one: "

@@ -1,53 +1,69 @@
-"""Efficiency techniques as plug-ins: one module each, one registry line each.
+"""Efficiency techniques as plug-ins: one module each, ending in one `register(...)` call.
 
-Techniques compose in one fixed order of stages (see `ORDER` and techniques/base.py for the
-hooks): data (filter), then the model's shape (structured pruning; distillation's student), then
-adapters (PEFT and restricted fine-tuning), then training precision (amp), then after training
-(one-shot pruning, quantization).
+Each module holds a technique's facts (facts.py: title, pillar, lesson, citation, settings, cost rule)
+and the class with its hooks (hooks.py lists them all). Importing this package registers them all
+without importing torch: the CLI listing, the pages and the cost estimate read the facts, and torch
+is imported when a hook runs. Techniques compose in one fixed order of stages (`ORDER`): data (filter),
+then the model's shape (structured pruning; distillation's student), then adapters (PEFT and
+restricted fine-tuning), then training precision (amp), then after training (one-shot pruning,
+quantization).
 """
 
 from __future__ import annotations
 
+import importlib
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
-import torch
-import torch.nn.functional as F
-
 from efficiency.errors import ConfigError
-from efficiency.techniques import amp, distill, ia3, lora, prefix, prune, quant, restricted
-from efficiency.techniques import filter as data_filter
+from efficiency.model_names import TFIDF
 from efficiency.techniques.base import Technique, TechniqueContext, describe_config
+from efficiency.techniques.facts import PILLARS, STAGES, TechniqueFacts, Work
+from efficiency.techniques.hooks import HOOK_NAMES
+from efficiency.techniques.registry import FACTS, HOOKS, facts_of, group, in_pillar, register, unregister
 
 if TYPE_CHECKING:
+    import torch
+
     from efficiency.config import RunConfig
     from efficiency.data.splits import TextSplit
 
-ORDER = ("data", "model", "adapter", "precision", "after_training")
+__all__ = [
+    "FACTS",
+    "ORDER",
+    "PILLARS",
+    "REGISTRY",
+    "Pipeline",
+    "Technique",
+    "TechniqueContext",
+    "TechniqueFacts",
+    "Work",
+    "build",
+    "describe",
+    "facts_of",
+    "group",
+    "in_pillar",
+    "register",
+    "stage_of",
+    "unregister",
+    "validate_techniques",
+]
+# The technique modules, each registering itself when imported. Imported in this order, which is the
+# order the pages list the techniques in (the Experiment page's toggles, the Methods page's table).
+MODULES = ("filter", "distill", "prune", "lora", "prefix", "ia3", "restricted", "amp", "quant")
+for _module in MODULES:
+    importlib.import_module(f"{__name__}.{_module}")
 
-REGISTRY: dict[str, type[Technique]] = {
-    "filter": data_filter.Filter,
-    "distill": distill.Distill,
-    "prune": prune.Prune,
-    "lora": lora.LoRA,
-    "prefix": prefix.Prefix,
-    "ia3": ia3.IA3,
-    "bitfit": restricted.BitFit,
-    "freeze": restricted.Freeze,
-    "probe": restricted.Probe,
-    "amp": amp.Amp,
-    "quant": quant.Quant,
-}
+ORDER = STAGES
 
-# Only one way of choosing what trains: these replace each other.
-EXCLUSIVE = {"lora", "prefix", "ia3", "bitfit", "freeze", "probe"}
+# name -> the class whose instances carry the technique's hooks (the same dict the registry fills).
+REGISTRY: dict[str, type[Technique]] = HOOKS
 
 
 def build(config: RunConfig) -> Pipeline:
     """Instantiate the configured techniques (settings parsed and checked, nothing applied yet)."""
     for spec in config.techniques:
-        if spec.name not in REGISTRY:
-            raise ConfigError(f"Unknown technique '{spec.name}'. Known techniques: {', '.join(sorted(REGISTRY))}.")
+        facts_of(spec.name)  # refuses an unknown name, listing the known ones
     return Pipeline([REGISTRY[spec.name](spec.params) for spec in config.techniques])
 
 
@@ -55,23 +71,34 @@ def validate_techniques(config: RunConfig, device: torch.device | None = None) -
     """Refuse unknown techniques, bad settings and combinations that cannot work, with what to change."""
     pipeline = build(config)
     names = [t.name for t in pipeline.items]
-    chosen = sorted(EXCLUSIVE.intersection(names))
-    if len(chosen) > 1:
-        raise ConfigError(f"{' and '.join(chosen)} each choose what trains: switch on one of them.")
-    if names and config.model.name == "tfidf-logreg":
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        if FACTS[name].exclusive:
+            groups.setdefault(FACTS[name].exclusive, []).append(name)
+    for what, chosen in groups.items():
+        if len(chosen) > 1:
+            raise ConfigError(f"{' and '.join(sorted(chosen))} each choose {what}: switch on one of them.")
+    if names and config.model.name == TFIDF:
         raise ConfigError("The techniques act on transformers: choose a transformer model, not tfidf-logreg.")
     if device is not None:
         pipeline.check(config, device)
     return pipeline
 
 
+def _hook(technique: Technique, name: str, default: Any = None) -> Any:
+    """A hook attribute of one technique, or the default; only hooks listed in hooks.py are asked for."""
+    assert name in HOOK_NAMES, f"{name} is not a documented hook: add it to efficiency/techniques/hooks.py"
+    return getattr(technique, name, default)
+
+
 class Pipeline:
     """The configured techniques in stage order, and the engine's calls into their hooks."""
 
     def __init__(self, items: list[Technique]) -> None:
-        self.items = sorted(items, key=lambda t: (ORDER.index(stage_of(t)), getattr(t, "priority", 1)))
+        self.items = sorted(items, key=lambda t: (ORDER.index(stage_of(t)), _hook(t, "priority", 1)))
 
     def _with(self, hook: str) -> list[Any]:
+        assert hook in HOOK_NAMES, f"{hook} is not a documented hook: add it to efficiency/techniques/hooks.py"
         return [t for t in self.items if hasattr(t, hook)]
 
     def check(self, run: RunConfig, device: torch.device) -> None:
@@ -90,6 +117,8 @@ class Pipeline:
 
     def example_losses(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Per-example training losses: a technique's own (distillation), else cross-entropy."""
+        import torch.nn.functional as F
+
         for technique in self._with("example_losses"):
             return technique.example_losses(logits, batch)
         return F.cross_entropy(logits.float(), batch["labels"], reduction="none")
@@ -113,11 +142,15 @@ class Pipeline:
 
     def autocast(self, device: torch.device) -> Any:
         """The autocast context for forward passes (a no-op without amp)."""
+        import torch
+
         for technique in self._with("autocast_dtype"):
             return torch.autocast(device_type=device.type, dtype=technique.autocast_dtype(device))
         return nullcontext()
 
     def grad_scaler(self, device: torch.device) -> torch.amp.GradScaler | None:
+        import torch
+
         if any(t.needs_grad_scaler() for t in self._with("needs_grad_scaler")):
             return torch.amp.GradScaler(device.type)
         return None
@@ -131,10 +164,10 @@ class Pipeline:
 
     def keep_last_epoch(self) -> bool:
         """Whether the last epoch, not the best on validation, must be kept (a schedule that ends at its target)."""
-        return any(getattr(t, "keep_last_epoch", False) for t in self.items)
+        return any(_hook(t, "keep_last_epoch", False) for t in self.items)
 
     def default_learning_rate(self) -> float | None:
-        rates = [t.default_learning_rate for t in self.items if getattr(t, "default_learning_rate", None)]
+        rates = [rate for t in self.items if (rate := _hook(t, "default_learning_rate"))]
         return rates[0] if rates else None
 
     def reports(self) -> dict[str, Any]:
@@ -142,17 +175,22 @@ class Pipeline:
 
 
 def stage_of(technique: Technique) -> str:
-    return getattr(technique, "stage_of", technique.stage)
+    """Its stage for its settings (pruning moves by its method), else the stage in its facts."""
+    return _hook(technique, "stage_of", technique.facts.stage)
 
 
 def describe(name: str) -> dict[str, Any]:
-    """A technique's name, stage, summary, lesson, settings (defaults, help, choices) and citation."""
-    technique = REGISTRY[name]
+    """A technique's facts as plain data: name, title, pillar, stage, words, settings and citation."""
+    facts = facts_of(name)
     return {
-        "name": name,
-        "stage": technique.stage,
-        "summary": technique.summary,
-        "lesson": technique.lesson,
-        "citation": technique.citation,
-        "fields": describe_config(technique.Config),
+        "name": facts.name,
+        "title": facts.title,
+        "pillar": facts.pillar,
+        "stage": facts.stage,
+        "exclusive": facts.exclusive,
+        "summary": facts.summary,
+        "lesson": facts.lesson,
+        "citation": facts.citation,
+        "rules": dict(facts.rules),
+        "fields": describe_config(facts.config),
     }

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from efficiency.measure.size import parameter_counts
+if TYPE_CHECKING:
+    import torch
 
 
 def wrap(model: torch.nn.Module, peft_config: Any, stats: dict[str, Any]) -> torch.nn.Module:
     from peft import get_peft_model, prepare_model_for_kbit_training
+
+    from efficiency.measure.size import parameter_counts
 
     if getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False):
         model = prepare_model_for_kbit_training(model)  # QLoRA: fp32 norms and head, inputs that need grads

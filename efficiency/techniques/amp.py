@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from efficiency.errors import ConfigError
 from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.facts import TechniqueFacts, Work
+from efficiency.techniques.registry import register
 
-DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+if TYPE_CHECKING:
+    import torch
+
+
+def torch_dtype(name: str) -> torch.dtype:
+    """The torch dtype of amp's dtype setting."""
+    import torch
+
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}[name]
 
 
 NO_CUDA_BF16 = "This GPU has no bf16 (it needs compute capability 8.0, Ampere or newer): choose the fp16 type for amp."
@@ -19,6 +28,8 @@ NO_CUDA_BF16 = "This GPU has no bf16 (it needs compute capability 8.0, Ampere or
 
 def native_cuda_bf16(device: torch.device) -> bool:
     """bf16 units on this GPU (compute capability 8.0+); torch's own check also counts slow emulation."""
+    import torch
+
     return torch.cuda.get_device_capability(device)[0] >= 8
 
 
@@ -28,6 +39,8 @@ def cuda_has_bf16(device: torch.device) -> bool | None:
     The app's server checks settings too, and must not hold a CUDA context that the runs need: before
     CUDA has started in this process, ask NVML, and only where its board numbering surely matches.
     """
+    import torch
+
     if torch.cuda.is_initialized():
         return native_cuda_bf16(device)
     if os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
@@ -46,6 +59,8 @@ def cuda_has_bf16(device: torch.device) -> bool | None:
 
 def cpu_has_native_bf16() -> bool:
     """AVX512-BF16 or AMX: without them a CPU emulates bf16 and gets slower, not faster."""
+    import torch
+
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
@@ -60,16 +75,7 @@ class AmpConfig:
 
 
 class Amp(Technique):
-    name: ClassVar[str] = "amp"
-    stage: ClassVar[str] = "precision"
-    summary: ClassVar[str] = "Compute the forward pass in 16-bit floats (autocast), keeping 32-bit master weights."
-    lesson: ClassVar[str] = (
-        "Matrix multiplications in bf16 or fp16 move half the bytes and, on hardware with 16-bit units (tensor "
-        "cores, AMX), run several times faster. fp16 has a narrow range and needs loss scaling; bf16 has fp32's "
-        "range and does not. On a CPU without bf16 instructions autocast only adds conversions: measure it."
-    )
-    citation: ClassVar[str] = "Micikevicius et al. (2018). Mixed Precision Training. ICLR 2018."
-    Config: ClassVar[type] = AmpConfig
+    """Mixed precision's hooks: check the device, give autocast its dtype, time fp32 against it."""
 
     def check(self, run: Any, device: torch.device) -> None:
         dtype = self.config.dtype
@@ -93,13 +99,13 @@ class Amp(Technique):
         self.stats.update(
             dtype=self.config.dtype, device=device.type, emulated=device.type == "cpu" and not cpu_has_native_bf16()
         )
-        return DTYPES[self.config.dtype]
+        return torch_dtype(self.config.dtype)
 
     def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
         """The measured effect: the same training step on the same batch in fp32 and under autocast."""
         if ctx.time_steps is not None:
             before = ctx.time_steps(model, None)
-            after = ctx.time_steps(model, DTYPES[self.config.dtype])
+            after = ctx.time_steps(model, torch_dtype(self.config.dtype))
             self.stats.update(
                 before_label="fp32",
                 after_label=f"{self.config.dtype} autocast",
@@ -111,3 +117,31 @@ class Amp(Technique):
 
     def needs_grad_scaler(self) -> bool:
         return self.config.dtype == "fp16"
+
+
+SAME_FLOPS = {"": "same FLOPs: precision changes the time per FLOP, not the FLOPs"}
+
+
+def _work(settings: Mapping[str, Any], num_layers: int | None) -> Work:
+    return Work(SAME_FLOPS[""])
+
+
+register(
+    TechniqueFacts(
+        name="amp",
+        title="Mixed precision",
+        pillar="compute",
+        stage="precision",
+        summary="Compute the forward pass in 16-bit floats (autocast), keeping 32-bit master weights.",
+        lesson=(
+            "Matrix multiplications in bf16 or fp16 move half the bytes and, on hardware with 16-bit units (tensor "
+            "cores, AMX), run several times faster. fp16 has a narrow range and needs loss scaling; bf16 has fp32's "
+            "range and does not. On a CPU without bf16 instructions autocast only adds conversions: measure it."
+        ),
+        citation="Micikevicius et al. (2018). Mixed Precision Training. ICLR 2018.",
+        config=AmpConfig,
+        work=_work,
+        rules=SAME_FLOPS,
+    ),
+    hooks=Amp,
+)

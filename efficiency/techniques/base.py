@@ -1,19 +1,13 @@
-"""What a technique is: a config dataclass, a lesson, a citation, and the hooks where it acts.
+"""What a technique is in code: a config dataclass parsed from its settings, and the hooks where it acts.
 
-A technique implements only the hooks it needs; the pipeline calls those present, in the fixed
-order of stages: data (filtering), model (the model's shape: distillation's student, structured
-pruning), adapter (PEFT and restricted fine-tuning), precision (autocast), after training
-(one-shot pruning, quantization). Building a technique only stores its settings; the hooks do
-the work (as scikit-learn's estimators: `__init__` stores, `fit` works).
-
-Hooks (all optional):
-    check(run, device)                      refuse an impossible combination (ConfigError)
-    filter_data(train, ctx) -> TextSplit    the data stage
-    transform_model(model, ctx) -> model    the model and adapter stages
-    autocast_dtype(device) -> dtype | None  the precision stage
-    on_step(step, total_steps, model)       during training (gradual pruning)
-    after_training(model, ctx) -> model     after the best epoch is restored, before the test
-    report() -> dict                        what it did, into metrics["techniques"][name]
+A technique's facts (title, pillar, stage, lesson, citation, cost rule) are a TechniqueFacts record
+(facts.py), registered with its hook class by one `register(...)` call at the end of its module. It
+implements only the hooks it needs (hooks.py lists them all); the pipeline calls those present, in the
+fixed order of stages: data (filtering), model (the model's shape: distillation's student, structured
+pruning), adapter (PEFT and restricted fine-tuning), precision (autocast), after training (one-shot
+pruning, quantization). Building a technique only stores its settings; the hooks do the work (as
+scikit-learn's estimators: `__init__` stores, `fit` works). Nothing here imports torch: the facts and
+the registry read without it, and the hooks import it when they run.
 """
 
 from __future__ import annotations
@@ -22,11 +16,15 @@ import dataclasses
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-import torch
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
+
+    from efficiency.config import RunConfig
+    from efficiency.techniques.facts import TechniqueFacts
 
 
 def option(default: Any, help: str, choices: tuple[Any, ...] | None = None) -> Any:
@@ -41,7 +39,7 @@ def option(default: Any, help: str, choices: tuple[Any, ...] | None = None) -> A
 class TechniqueContext:
     """What hooks may read: the run's config, device, tokenizer and label names."""
 
-    run: Any  # RunConfig
+    run: RunConfig
     device: torch.device
     tokenizer: Any = None
     label_names: list[str] = field(default_factory=list)
@@ -59,16 +57,15 @@ class TechniqueContext:
 class Technique:
     """Shared plumbing only (settings parsing and the report); behaviour lives in each technique's hooks."""
 
-    name: ClassVar[str]
-    stage: ClassVar[str]
-    summary: ClassVar[str]  # one sentence: the app's help line
-    lesson: ClassVar[str]  # a short paragraph for the lesson pages
-    citation: ClassVar[str]
-    Config: ClassVar[type]
+    facts: ClassVar[TechniqueFacts]  # set by register()
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
-        self.config = parse_params(self.Config, params or {}, self.name)
+        self.config = parse_params(self.facts.config, params or {}, self.facts.name)
         self.stats: dict[str, Any] = {}
+
+    @property
+    def name(self) -> str:
+        return self.facts.name
 
     def report(self) -> dict[str, Any]:
         return {"config": dataclasses.asdict(self.config), **self.stats}

@@ -10,15 +10,17 @@ alpha x cross-entropy + (1 - alpha) x T² x KL(teacher_T || student_T).
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import torch
-import torch.nn.functional as F
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
 from efficiency.techniques.base import Technique, TechniqueContext, option
-from efficiency.techniques.prune import drop_layers
+from efficiency.techniques.facts import WHAT_TRAINS, TechniqueFacts, Work
+from efficiency.techniques.registry import group, register
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -51,28 +53,16 @@ class DistillConfig:
 
 
 class Distill(Technique):
-    name: ClassVar[str] = "distill"
-    stage: ClassVar[str] = "model"
+    """Distillation's hooks: make the student from the teacher, then train it on soft targets."""
+
     priority: ClassVar[int] = 0  # within the model stage: make the student first, then prune it
-    summary: ClassVar[str] = "Train a smaller student (every other layer) to match a fine-tuned teacher's predictions."
-    lesson: ClassVar[str] = (
-        "A fine-tuned teacher's probabilities carry more than the hard label: which wrong classes are nearly right. "
-        "A student with half the layers, started from the teacher's own layers and trained on those soft targets, "
-        "keeps most of the accuracy at about half the inference cost. Training the teacher is not free: the lab "
-        "charges it to the run unless you reuse a kept teacher."
-    )
-    citation: ClassVar[str] = (
-        "Hinton, Vinyals & Dean (2015). Distilling the Knowledge in a Neural Network; Sanh et al. (2019). "
-        "DistilBERT; Mirashi et al. (2024). On Importance of Pruning and Distillation for Efficient Low Resource NLP."
-    )
-    Config: ClassVar[type] = DistillConfig
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
         super().__init__(params)
         self.teacher_logits: torch.Tensor | None = None
 
     def check(self, run: Any, device: torch.device) -> None:
-        chosen = sorted({t.name for t in run.techniques} & {"prefix", "lora", "ia3", "bitfit", "freeze", "probe"})
+        chosen = sorted({t.name for t in run.techniques} & {f.name for f in group(WHAT_TRAINS)})
         if chosen:
             raise ConfigError(
                 f"Distillation trains the whole student (and a fully fine-tuned teacher): switch off {', '.join(chosen)}."
@@ -103,6 +93,8 @@ class Distill(Technique):
                 student_source=self.config.student,
             )
         else:
+            from efficiency.techniques.prune import drop_layers
+
             student = copy.deepcopy(teacher)
             kept = drop_layers(student, self.config.student_share)
             self.stats.update(teacher_layers=teacher_layers, student_layers=len(kept), student_layers_from_teacher=kept)
@@ -123,6 +115,8 @@ class Distill(Technique):
         return loaded.model
 
     def example_losses(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        import torch.nn.functional as F
+
         assert self.teacher_logits is not None
         t, alpha = self.config.temperature, self.config.alpha
         logits = logits.float()
@@ -133,3 +127,40 @@ class Distill(Technique):
         ).sum(-1) * (t * t)
         self.stats["kl_batches"] = self.stats.get("kl_batches", 0) + 1
         return alpha * hard + (1 - alpha) * soft
+
+
+RULES = {
+    "": "the kept share of the layers (a student of its own model is priced the same way); a teacher trained in "
+    "the job adds a full fine-tuning and one forward pass over the training set for its logits",
+}
+
+
+def _work(settings: Mapping[str, Any], num_layers: int | None) -> Work:
+    return Work(RULES[""], layer_share=settings["student_share"], teacher=str(settings["teacher"]) == "train")
+
+
+register(
+    TechniqueFacts(
+        name="distill",
+        title="Distillation",
+        pillar="compute",
+        stage="model",
+        summary="Train a smaller student (every other layer) to match a fine-tuned teacher's predictions.",
+        lesson=(
+            "A fine-tuned teacher's probabilities carry more than the hard label: which wrong classes are nearly right. "
+            "A student with half the layers, started from the teacher's own layers and trained on those soft targets, "
+            "keeps most of the accuracy at about half the inference cost. Training the teacher is not free: the lab "
+            "charges it to the run unless you reuse a kept teacher."
+        ),
+        citation=(
+            "Hinton, Vinyals & Dean (2015). Distilling the Knowledge in a Neural Network; Sanh et al. (2019). "
+            "DistilBERT; Mirashi et al. (2024). On Importance of Pruning and Distillation for Efficient Low Resource NLP."
+        ),
+        config=DistillConfig,
+        work=_work,
+        rules=RULES,
+        reshapes_model=True,
+        teacher_setting="teacher",
+    ),
+    hooks=Distill,
+)

@@ -19,16 +19,21 @@ example once (forward passes charged to the run) and keeps the top share by loss
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from efficiency.data.splits import TextSplit
 from efficiency.errors import ConfigError
 from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.facts import TechniqueFacts, Work
+from efficiency.techniques.registry import register
+
+if TYPE_CHECKING:
+    import torch
+
+    from efficiency.data.splits import TextSplit
 
 
 @dataclass
@@ -76,19 +81,7 @@ class FilterConfig:
 
 
 class Filter(Technique):
-    name: ClassVar[str] = "filter"
-    stage: ClassVar[str] = "data"
-    summary: ClassVar[str] = "Train on a filtered subset of the training data: fewer examples, less compute."
-    lesson: ClassVar[str] = (
-        "Compute grows with the examples seen. Many datasets hold redundant, near-duplicate or uninformative "
-        "examples: removing them cuts training cost in proportion, often at a small cost in accuracy. Ouyang et al. "
-        "(2023) go further and skip examples the model already gets right: up to 5.3x fewer examples and 6.8x "
-        "less training time."
-    )
-    citation: ClassVar[str] = (
-        "Ouyang et al. (2023). Efficient NLP Model Finetuning via Multistage Data Filtering. IJCAI 2023."
-    )
-    Config: ClassVar[type] = FilterConfig
+    """Data filtering's hooks: static filters before training, or an in-loop selector."""
 
     def make_selector(self, split: Any, pad_id: int, device: torch.device, autocast: Any, flops: Any) -> Any:
         if self.config.method == "multistage":
@@ -170,14 +163,16 @@ class _Scorer:
     def __init__(self, split: Any, pad_id: int, device: torch.device, autocast: Any, flops: Any) -> None:
         self.split, self.pad_id, self.device, self.autocast, self.flops = split, pad_id, device, autocast, flops
 
-    @torch.no_grad()
     def losses(self, model: torch.nn.Module, indices: list[int]) -> torch.Tensor:
+        import torch
+        import torch.nn.functional as F
+
         from efficiency.batching import collate, logits_of
 
         batch = collate(self.split, indices, self.pad_id, self.device)
         was_training = model.training
         model.eval()  # score without dropout, as the predictions the filter reasons about
-        with self.autocast():
+        with torch.no_grad(), self.autocast():
             logits = logits_of(model, batch)
         model.train(was_training)
         if self.flops is not None:
@@ -324,6 +319,8 @@ class HardestSelector:
         return self.queue.flush() if self.queue else None
 
     def _score_all(self, model: torch.nn.Module, batch_size: int) -> None:
+        import torch
+
         was_training = model.training
         model.eval()
         order = sorted(range(len(self.split)), key=lambda i: len(self.split.ids[i]))
@@ -335,3 +332,42 @@ class HardestSelector:
         n_keep = max(1, round(self.config.keep * len(self.split)))
         self.kept = set(torch.argsort(losses, descending=True)[:n_keep].tolist())
         self.stats.update(scored_examples=len(self.split), kept_examples=n_keep, scoring_forward_passes=len(self.split))
+
+
+# --- cost rule of thumb (efficiency/estimate.py) -----------------------------------------------------
+RULES = {
+    "random / hardest": "the kept share of the examples (hardest adds its scoring passes)",
+    "length / dedup / multistage": "not predicted: depends on the data; counted as all examples",
+}
+
+
+def _work(settings: Mapping[str, Any], num_layers: int | None) -> Work:
+    method = settings["method"]
+    if method == "random":
+        return Work(RULES["random / hardest"], "random / hardest", data_share=settings["keep"])
+    if method == "hardest":
+        # scores every example once with the model after its warm-up: one more forward pass each (1/3 of a step)
+        return Work(RULES["random / hardest"], "random / hardest", data_share=settings["keep"] + 1 / 3)
+    return Work(RULES["length / dedup / multistage"], "length / dedup / multistage")
+
+
+register(
+    TechniqueFacts(
+        name="filter",
+        title="Data filtering",
+        pillar="data",
+        stage="data",
+        summary="Train on a filtered subset of the training data: fewer examples, less compute.",
+        lesson=(
+            "Compute grows with the examples seen. Many datasets hold redundant, near-duplicate or uninformative "
+            "examples: removing them cuts training cost in proportion, often at a small cost in accuracy. Ouyang et al. "
+            "(2023) go further and skip examples the model already gets right: up to 5.3x fewer examples and 6.8x "
+            "less training time."
+        ),
+        citation=("Ouyang et al. (2023). Efficient NLP Model Finetuning via Multistage Data Filtering. IJCAI 2023."),
+        config=FilterConfig,
+        work=_work,
+        rules=RULES,
+    ),
+    hooks=Filter,
+)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
-
-import torch
+from typing import TYPE_CHECKING, ClassVar
 
 from efficiency.techniques import _peft
 from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.facts import FROZEN_BASE, WHAT_TRAINS, TechniqueFacts, frozen_base
+from efficiency.techniques.registry import register
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -23,18 +26,8 @@ class IA3Config:
 
 
 class IA3(Technique):
-    name: ClassVar[str] = "ia3"
-    stage: ClassVar[str] = "adapter"
-    summary: ClassVar[str] = "Freeze the model and learn one scaling vector per key, value and feed-forward layer."
-    lesson: ClassVar[str] = (
-        "IA³ multiplies chosen activations by learned vectors, element by element: a few thousand numbers for a "
-        "whole model, ten times fewer than LoRA. Like every adapter it leaves the forward pass as costly as before."
-    )
-    citation: ClassVar[str] = (
-        "Liu et al. (2022). Few-Shot Parameter-Efficient Fine-Tuning is Better and Cheaper than In-Context "
-        "Learning. NeurIPS 2022."
-    )
-    Config: ClassVar[type] = IA3Config
+    """IA³'s hooks: wrap the model with peft, merge the vectors after training."""
+
     default_learning_rate: ClassVar[float] = 1e-2
 
     def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
@@ -53,3 +46,27 @@ class IA3(Technique):
             feedforward_modules=list(self.config.feedforward_modules),
         )
         return _peft.wrap(model, config, self.stats)
+
+
+register(
+    TechniqueFacts(
+        name="ia3",
+        title="IA³",
+        pillar="effort",
+        stage="adapter",
+        summary="Freeze the model and learn one scaling vector per key, value and feed-forward layer.",
+        lesson=(
+            "IA³ multiplies chosen activations by learned vectors, element by element: a few thousand numbers for a "
+            "whole model, ten times fewer than LoRA. Like every adapter it leaves the forward pass as costly as before."
+        ),
+        citation=(
+            "Liu et al. (2022). Few-Shot Parameter-Efficient Fine-Tuning is Better and Cheaper than In-Context "
+            "Learning. NeurIPS 2022."
+        ),
+        config=IA3Config,
+        work=frozen_base,
+        rules=FROZEN_BASE,
+        exclusive=WHAT_TRAINS,
+    ),
+    hooks=IA3,
+)

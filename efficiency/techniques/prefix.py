@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
-
-import torch
+from typing import TYPE_CHECKING, ClassVar
 
 from efficiency.errors import ConfigError
 from efficiency.techniques import _peft
 from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.facts import FROZEN_BASE, WHAT_TRAINS, TechniqueFacts, frozen_base
+from efficiency.techniques.registry import register
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -25,18 +28,8 @@ class PrefixConfig:
 
 
 class Prefix(Technique):
-    name: ClassVar[str] = "prefix"
-    stage: ClassVar[str] = "adapter"
-    summary: ClassVar[str] = "Freeze the model and learn a few virtual tokens that every layer attends to."
-    lesson: ClassVar[str] = (
-        "Prefix tuning trains only key and value vectors for a handful of virtual tokens at each layer, which "
-        "steer the frozen model. It trains the fewest parameters of the PEFT methods here, but every sequence "
-        "grows by the prefix, so each step costs more compute, and small models often learn less from it."
-    )
-    citation: ClassVar[str] = (
-        "Li & Liang (2021). Prefix-Tuning: Optimizing Continuous Prompts for Generation. ACL 2021."
-    )
-    Config: ClassVar[type] = PrefixConfig
+    """Prefix tuning's hook: wrap the model with peft."""
+
     default_learning_rate: ClassVar[float] = 1e-2
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
@@ -48,3 +41,25 @@ class Prefix(Technique):
             prefix_projection=self.config.projection,
         )
         return _peft.wrap(model, config, self.stats)
+
+
+register(
+    TechniqueFacts(
+        name="prefix",
+        title="Prefix tuning",
+        pillar="effort",
+        stage="adapter",
+        summary="Freeze the model and learn a few virtual tokens that every layer attends to.",
+        lesson=(
+            "Prefix tuning trains only key and value vectors for a handful of virtual tokens at each layer, which "
+            "steer the frozen model. It trains the fewest parameters of the PEFT methods here, but every sequence "
+            "grows by the prefix, so each step costs more compute, and small models often learn less from it."
+        ),
+        citation="Li & Liang (2021). Prefix-Tuning: Optimizing Continuous Prompts for Generation. ACL 2021.",
+        config=PrefixConfig,
+        work=frozen_base,
+        rules=FROZEN_BASE,
+        exclusive=WHAT_TRAINS,
+    ),
+    hooks=Prefix,
+)

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import torch
-from torch.nn.utils import prune as torch_prune
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
 from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.facts import TechniqueFacts, Work
+from efficiency.techniques.registry import register
+
+if TYPE_CHECKING:
+    import torch
 
 GRADUAL_END = 0.75  # the cubic schedule reaches the target at 75% of training, then fine-tunes at it
 
@@ -48,22 +51,9 @@ class PruneConfig:
 
 
 class Prune(Technique):
-    name: ClassVar[str] = "prune"
-    stage: ClassVar[str] = "model"  # structured pruning shapes the model; magnitude pruning acts later (see stage_of)
+    """Pruning's hooks: structured before fine-tuning, magnitude during or after it."""
+
     priority: ClassVar[int] = 1  # after distillation has made the student; before quantization
-    summary: ClassVar[str] = "Remove the least important weights, heads or layers."
-    lesson: ClassVar[str] = (
-        "Most weights of a fine-tuned transformer can be zeroed with little loss of accuracy, but zeros stored in "
-        "dense matrices save nothing at run time: only sparse kernels or structure (whole heads, whole layers) "
-        "make the model faster. Mirashi et al. (2024) pruned 25% of a Marathi BERT and distilled it, 2.56x faster "
-        "at the baseline's accuracy."
-    )
-    citation: ClassVar[str] = (
-        "Zhu & Gupta (2018). To prune, or not to prune. ICLR Workshop; Michel, Levy & Neubig (2019). Are Sixteen "
-        "Heads Really Better than One? NeurIPS 2019; Mirashi et al. (2024). On Importance of Pruning and "
-        "Distillation for Efficient Low Resource NLP."
-    )
-    Config: ClassVar[type] = PruneConfig
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
         super().__init__(params)
@@ -88,6 +78,8 @@ class Prune(Technique):
 
     # --- structured: before fine-tuning ------------------------------------------------------
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        from torch.nn.utils import prune as torch_prune
+
         if self.config.method == "heads":
             removed = prune_heads_by_magnitude(model, self.config.sparsity)
             self.stats.update(heads_removed=removed, heads_total=_heads_total(model) + removed)
@@ -110,6 +102,8 @@ class Prune(Technique):
 
     # --- unstructured: after training ------------------------------------------------------------
     def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        from torch.nn.utils import prune as torch_prune
+
         if self.config.method != "magnitude":
             return model
         before = None
@@ -143,6 +137,8 @@ class Prune(Technique):
 
 def linear_weights(model: torch.nn.Module) -> list[tuple[torch.nn.Module, str]]:
     """The encoder's Linear weights: not the embeddings, not the classification head."""
+    import torch
+
     return [
         (module, "weight")
         for name, module in model.named_modules()
@@ -152,6 +148,8 @@ def linear_weights(model: torch.nn.Module) -> list[tuple[torch.nn.Module, str]]:
 
 def _set_global_sparsity(targets: list[tuple[torch.nn.Module, str]], amount: float) -> None:
     """Recompute masks from the original weights so that exactly `amount` of them are zero, globally."""
+    import torch
+
     originals = [getattr(m, f"{n}_orig") for m, n in targets]
     scores = torch.cat([w.detach().abs().flatten() for w in originals])
     k = round(amount * scores.numel())
@@ -205,31 +203,33 @@ def prune_heads_by_magnitude(model: torch.nn.Module, share: float) -> int:
     return sum(len(h) for h in removed.values())
 
 
-@torch.no_grad()
 def slice_heads(layer: torch.nn.Module, heads: list[int]) -> None:
     """Cut `heads` out of one BERT layer's attention: rows of Q, K, V and columns of the output projection."""
-    attn, out = layer.attention.self, layer.attention.output.dense
-    size = attn.attention_head_size
-    total = attn.query.out_features // size
-    keep = torch.tensor([i for h in range(total) if h not in heads for i in range(h * size, (h + 1) * size)])
-    for proj_name in ("query", "key", "value"):
-        old = getattr(attn, proj_name)
-        new = torch.nn.Linear(
-            old.in_features, len(keep), bias=old.bias is not None, device=old.weight.device, dtype=old.weight.dtype
+    import torch
+
+    with torch.no_grad():
+        attn, out = layer.attention.self, layer.attention.output.dense
+        size = attn.attention_head_size
+        total = attn.query.out_features // size
+        keep = torch.tensor([i for h in range(total) if h not in heads for i in range(h * size, (h + 1) * size)])
+        for proj_name in ("query", "key", "value"):
+            old = getattr(attn, proj_name)
+            new = torch.nn.Linear(
+                old.in_features, len(keep), bias=old.bias is not None, device=old.weight.device, dtype=old.weight.dtype
+            )
+            new.weight.copy_(old.weight[keep])
+            if old.bias is not None:
+                new.bias.copy_(old.bias[keep])
+            setattr(attn, proj_name, new)
+        new_out = torch.nn.Linear(
+            len(keep), out.out_features, bias=out.bias is not None, device=out.weight.device, dtype=out.weight.dtype
         )
-        new.weight.copy_(old.weight[keep])
-        if old.bias is not None:
-            new.bias.copy_(old.bias[keep])
-        setattr(attn, proj_name, new)
-    new_out = torch.nn.Linear(
-        len(keep), out.out_features, bias=out.bias is not None, device=out.weight.device, dtype=out.weight.dtype
-    )
-    new_out.weight.copy_(out.weight[:, keep])
-    if out.bias is not None:
-        new_out.bias.copy_(out.bias)
-    layer.attention.output.dense = new_out
-    attn.num_attention_heads = total - len(heads)
-    attn.all_head_size = attn.num_attention_heads * size
+        new_out.weight.copy_(out.weight[:, keep])
+        if out.bias is not None:
+            new_out.bias.copy_(out.bias)
+        layer.attention.output.dense = new_out
+        attn.num_attention_heads = total - len(heads)
+        attn.all_head_size = attn.num_attention_heads * size
 
 
 def drop_layers(model: torch.nn.Module, share: float) -> list[int]:
@@ -243,6 +243,8 @@ def drop_layers(model: torch.nn.Module, share: float) -> list[int]:
     dropped = {min(n - 1, int((i + 1) * step) - 1) for i in range(n_drop)}
     dropped.discard(0)
     kept = [i for i in range(n) if i not in dropped]
+    import torch
+
     base = getattr(model, model.base_model_prefix, model)
     base.encoder.layer = torch.nn.ModuleList(layers[i] for i in kept)
     model.config.num_hidden_layers = len(kept)
@@ -250,6 +252,8 @@ def drop_layers(model: torch.nn.Module, share: float) -> list[int]:
 
 
 def _bytes_dense(model: torch.nn.Module) -> int:
+    import torch
+
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     return buffer.tell()
@@ -261,6 +265,8 @@ def _bytes_sparse(model: torch.nn.Module) -> int:
     Each kept weight costs 4 bytes of value and 4 of index, so CSR is smaller than dense only above
     50% sparsity: a lesson in itself.
     """
+    import torch
+
     state: dict[str, torch.Tensor] = {}
     for key, tensor in model.state_dict().items():
         if tensor.ndim == 2 and tensor.is_floating_point() and bool((tensor == 0).any()):
@@ -275,3 +281,47 @@ def _bytes_sparse(model: torch.nn.Module) -> int:
     buffer = io.BytesIO()
     torch.save(state, buffer)
     return buffer.tell()
+
+
+# --- cost rule of thumb (efficiency/estimate.py) -----------------------------------------------------
+RULES = {
+    "layers": "the kept share of the layers",
+    "heads": "attention is about a third of a layer's FLOPs at these lengths",
+    "magnitude": "same FLOPs: zeros in dense matrices still cost",
+}
+
+
+def _work(settings: Mapping[str, Any], num_layers: int | None) -> Work:
+    method, sparsity = settings["method"], settings["sparsity"]
+    if method == "layers":
+        return Work(RULES[method], method, layer_share=1 - sparsity)
+    if method == "heads":
+        return Work(RULES[method], method, layer_share=1 - sparsity / 3)
+    return Work(RULES[method], method)
+
+
+register(
+    TechniqueFacts(
+        name="prune",
+        title="Pruning",
+        pillar="compute",
+        stage="model",  # structured pruning shapes the model; magnitude pruning acts later (see stage_of)
+        summary="Remove the least important weights, heads or layers.",
+        lesson=(
+            "Most weights of a fine-tuned transformer can be zeroed with little loss of accuracy, but zeros stored in "
+            "dense matrices save nothing at run time: only sparse kernels or structure (whole heads, whole layers) "
+            "make the model faster. Mirashi et al. (2024) pruned 25% of a Marathi BERT and distilled it, 2.56x faster "
+            "at the baseline's accuracy."
+        ),
+        citation=(
+            "Zhu & Gupta (2018). To prune, or not to prune. ICLR Workshop; Michel, Levy & Neubig (2019). Are Sixteen "
+            "Heads Really Better than One? NeurIPS 2019; Mirashi et al. (2024). On Importance of Pruning and "
+            "Distillation for Efficient Low Resource NLP."
+        ),
+        config=PruneConfig,
+        work=_work,
+        rules=RULES,
+        reshapes_model=True,
+    ),
+    hooks=Prune,
+)

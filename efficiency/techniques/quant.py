@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import torch
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
+from efficiency.model_names import TINY
 from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.facts import TechniqueFacts, Work
+from efficiency.techniques.registry import register
+
+if TYPE_CHECKING:
+    import torch
 
 BNB_METHODS = ("bnb-8bit", "bnb-4bit")
 ADAPTERS = ("lora", "ia3", "prefix")
@@ -38,19 +43,8 @@ class QuantConfig:
 
 
 class Quant(Technique):
-    name: ClassVar[str] = "quant"
-    stage: ClassVar[str] = "after_training"
-    summary: ClassVar[str] = "After training, store the Linear layers' weights in 8 bits and compute with int8."
-    lesson: ClassVar[str] = (
-        "Quantization maps each weight to one of 256 levels: the Linear layers shrink four-fold and int8 matrix "
-        "products are cheaper on most CPUs. Dynamic quantization needs no calibration data. Accuracy usually "
-        "drops a little; the embeddings stay in fp32, so the whole model shrinks less than four-fold."
-    )
-    citation: ClassVar[str] = (
-        "Jacob et al. (2018). Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only "
-        "Inference. CVPR 2018."
-    )
-    Config: ClassVar[type] = QuantConfig
+    """Quantization's hooks: bitsandbytes load options, or dynamic int8 after training."""
+
     priority: ClassVar[int] = 2  # last: after merging adapters and pruning
 
     def check(self, run: Any, device: torch.device) -> None:
@@ -79,7 +73,7 @@ class Quant(Technique):
                 f"quant:method={self.config.method} freezes 8/4-bit weights, which cannot be trained: add an "
                 "adapter (LoRA with it is QLoRA)."
             )
-        if run.model.name == "tiny":
+        if run.model.name == TINY:
             raise ConfigError(
                 "The tiny model is built at random, not loaded: bitsandbytes quantizes pretrained weights."
             )
@@ -88,6 +82,7 @@ class Quant(Technique):
         """Keyword arguments for from_pretrained: the bitsandbytes quantization of the base model."""
         if self.config.method not in BNB_METHODS:
             return {}
+        import torch
         from transformers import BitsAndBytesConfig
 
         if self.config.method == "bnb-4bit":
@@ -109,6 +104,8 @@ class Quant(Technique):
     def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
         if self.config.method in BNB_METHODS:
             return model  # quantized at load time
+        import torch
+
         before = ctx.measure(model) if ctx.measure else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the deprecation notice for torch.ao; see the module docstring
@@ -123,3 +120,37 @@ class Quant(Technique):
             bits=8, quantized_linear_layers=linear, before_label="fp32", after_label="int8", before=before, after=after
         )
         return quantized
+
+
+SAME_FLOPS = {
+    "": "same FLOPs: int8 or 4-bit weights change the time and memory per FLOP, not the FLOPs",
+}
+
+
+def _work(settings: Mapping[str, Any], num_layers: int | None) -> Work:
+    return Work(SAME_FLOPS[""])
+
+
+register(
+    TechniqueFacts(
+        name="quant",
+        title="Quantization",
+        pillar="compute",
+        stage="after_training",
+        summary="After training, store the Linear layers' weights in 8 bits and compute with int8.",
+        lesson=(
+            "Quantization maps each weight to one of 256 levels: the Linear layers shrink four-fold and int8 matrix "
+            "products are cheaper on most CPUs. Dynamic quantization needs no calibration data. Accuracy usually "
+            "drops a little; the embeddings stay in fp32, so the whole model shrinks less than four-fold."
+        ),
+        citation=(
+            "Jacob et al. (2018). Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only "
+            "Inference. CVPR 2018."
+        ),
+        config=QuantConfig,
+        work=_work,
+        rules=SAME_FLOPS,
+        reshapes_model=True,
+    ),
+    hooks=Quant,
+)

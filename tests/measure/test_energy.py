@@ -2,31 +2,21 @@ from types import SimpleNamespace
 
 import torch
 
+from efficiency.measure.codecarbon_internals import HardwarePart
 from efficiency.measure.energy import EnergyMeter, describe_method
-
-
-class CPU(SimpleNamespace):
-    pass
-
-
-class RAM(SimpleNamespace):
-    pass
-
 
 DATA = SimpleNamespace(cpu_model="Test CPU", codecarbon_version="3.3.2", cpu_count=2, ram_power=20.0, gpu_model="")
 
 
 def test_power_model_is_labelled_an_estimate():
-    tracker = SimpleNamespace(_hardware=[CPU(_mode="cpu_load", _tdp=8), RAM()])
-    provenance, details = describe_method(tracker, DATA)
+    provenance, details = describe_method([HardwarePart("CPU", "cpu_load", 8), HardwarePart("RAM")], DATA)
     assert provenance.kind == "estimated"
     assert "no RAPL" in provenance.method and "TDP 8 W" in provenance.method
     assert details["cpu_mode"] == "cpu_load"
 
 
 def test_rapl_counter_alone_is_measured():
-    tracker = SimpleNamespace(_hardware=[CPU(_mode="intel_rapl", _tdp=None)])
-    provenance, _ = describe_method(tracker, DATA)
+    provenance, _ = describe_method([HardwarePart("CPU", "intel_rapl")], DATA)
     assert provenance.kind == "measured" and "intel_rapl counter" in provenance.method
 
 

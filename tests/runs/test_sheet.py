@@ -1,0 +1,47 @@
+import pytest
+
+from efficiency.measure import Provenance
+from efficiency.measure.energy import EnergyReading
+from efficiency.runs.sheet import MISCLASSIFIED_SHOWN, Sheet, latency_figures
+
+
+def test_test_predictions_fill_quality_confusion_and_mistakes_with_provenance():
+    sheet = Sheet()
+    labels, predictions = [0, 1, 2, 2], [0, 2, 2, 2]
+    sheet.test_predictions(["a", "b", "c", "d"], labels, predictions, ["neg", "neu", "pos"], where=", best epoch")
+    record = sheet.record()
+    assert record["accuracy"] == 0.75
+    assert record["macro_f1"] == pytest.approx((1 + 0 + 0.8) / 3)
+    assert record["confusion_matrix"] == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
+    assert record["misclassified"] == [{"text": "b", "label": "neu", "predicted": "pos"}]
+    assert record["provenance"]["accuracy"] == {
+        "kind": "measured",
+        "method": "scikit-learn accuracy_score on the test split, best epoch",
+    }
+    assert "label_names" not in record["provenance"], "plain facts carry no provenance"
+
+
+def test_only_the_first_mistakes_are_kept():
+    sheet = Sheet()
+    n = MISCLASSIFIED_SHOWN + 5
+    sheet.test_predictions(["x"] * n, [0] * n, [1] * n, ["a", "b"], where="")
+    assert len(sheet.metrics["misclassified"]) == MISCLASSIFIED_SHOWN
+
+
+def test_energy_is_priced_in_co2_at_the_countrys_intensity():
+    sheet = Sheet()
+    reading = EnergyReading(energy_kwh=0.002, provenance=Provenance("estimated", "power model"))
+    sheet.energy(reading, "FRA")
+    france = sheet.metrics["co2_kg"]
+    sheet.energy(reading, "POL")
+    assert 0 < france < sheet.metrics["co2_kg"]
+    assert sheet.provenance["energy_kwh"]["kind"] == "estimated"
+    sheet.energy(EnergyReading(), "FRA")
+    assert sheet.metrics["co2_kg"] is None and sheet.provenance["co2_kg"]["method"] == "no energy figure to price"
+
+
+def test_latency_times_both_batch_sizes():
+    seen: list[int] = []
+    figures, method = latency_figures(lambda indices: seen.append(len(indices)), examples=40, repeats=2)
+    assert set(figures) == {"latency_ms_b1", "latency_ms_b32"} and all(v >= 0 for v in figures.values())
+    assert 32 in seen and 1 in seen and "32 test examples" in method
