@@ -13,24 +13,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 from efficiency.errors import ConfigError
+from efficiency.fields import setting, typed
 from efficiency.model_names import MINILM
 
 CONFIG_VERSION = 1
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
-
-
-def setting(default: Any = None, *, help: str, flag: str | None = None, factory: Any = None) -> Any:
-    """A dataclass field with its help text and (optional) command-line flag."""
-    metadata = {"help": help, "flag": flag}
-    if factory is not None:
-        return field(default_factory=factory, metadata=metadata)
-    return field(default=default, metadata=metadata)
 
 
 @dataclass
@@ -280,29 +272,8 @@ def _build(cls: type, raw: dict[str, Any], path: str) -> Any:
                 raise ConfigError("'techniques' must be a list of {name, params} objects.")
             kwargs[name] = [_build(TechniqueSpec, item, f"{path}.techniques[{i}]") for i, item in enumerate(value)]
         else:
-            kwargs[name] = _checked(value, hints[name], f"{path}.{name}")
+            kwargs[name] = typed(value, hints[name], f"{path}.{name}")
     return cls(**kwargs)
-
-
-def _checked(value: Any, annotation: Any, where: str) -> Any:
-    """A JSON value checked against a field's type: '3' for an int field is refused by name, 3 for a float is 3.0."""
-    origin = typing.get_origin(annotation)
-    if origin in (dict, list):
-        if not isinstance(value, origin):
-            raise ConfigError(f"'{where}' must be a{'n object' if origin is dict else ' list'}.")
-        return value
-    args = typing.get_args(annotation) if origin in (typing.Union, types.UnionType) else ()
-    optional = type(None) in args
-    base = next((a for a in args if a is not type(None)), annotation) if args else annotation
-    if value is None:
-        if optional:
-            return None
-        raise ConfigError(f"'{where}' cannot be empty.")
-    if base is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if base in (int, float, str, bool) and (not isinstance(value, base) or (base is int and isinstance(value, bool))):
-        raise ConfigError(f"'{where}' is {value!r}: it must be {base.__name__}.")
-    return value
 
 
 def parse_technique(text: str) -> TechniqueSpec:
@@ -332,8 +303,3 @@ def _parse_value(value: str) -> Any:
         except ValueError:
             pass
     return value
-
-
-def field_help(cls: type, name: str) -> str:
-    """The help text of a config field: the CLI's help and the app's tooltip."""
-    return next(f.metadata.get("help", "") for f in dataclasses.fields(cls) if f.name == name)

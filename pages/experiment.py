@@ -16,11 +16,12 @@ import streamlit as st
 import ui
 from efficiency import charts, lab_settings, paths
 from efficiency.compare import human
-from efficiency.config import DataConfig, MeasureConfig, RunConfig, TechniqueSpec, TrainConfig, field_help
+from efficiency.config import DataConfig, MeasureConfig, RunConfig, TechniqueSpec, TrainConfig
 from efficiency.data import list_datasets, resolve
 from efficiency.data.userfile import MAX_FILE_MB
 from efficiency.errors import EfficiencyError
 from efficiency.estimate import estimate_run
+from efficiency.fields import help_of
 from efficiency.model_names import MINILM, TFIDF, TINY
 from efficiency.preview import load_tokenizer, preview_dataset
 from efficiency.runs import checks
@@ -107,7 +108,7 @@ def optional_widget(cls: type, name: str, current: Any, key: str) -> Any:
         f"{label}: recommended default",
         value=current is None,
         key=f"{key}-auto",
-        help=field_help(cls, name),
+        help=help_of(cls, name),
         persist_state="session",
     )
     if auto:
@@ -119,7 +120,7 @@ def optional_widget(cls: type, name: str, current: Any, key: str) -> Any:
             name, 0
         )
     )
-    return value_widget(label, base.__name__, start, field_help(cls, name), key)
+    return value_widget(label, base.__name__, start, help_of(cls, name), key)
 
 
 def _base_type(annotation: Any) -> type:
@@ -140,7 +141,7 @@ def settings_of(cls: type, current: Any, names: list[str], prefix: str) -> dict[
                 name.replace("_", " "),
                 _base_type(annotation).__name__,
                 getattr(current, name),
-                field_help(cls, name),
+                help_of(cls, name),
                 f"{prefix}.{name}",
             )
     return values
@@ -258,7 +259,7 @@ def pick_model(base: RunConfig) -> str:
         list(MODELS),
         index=list(MODELS).index(known),
         format_func=MODELS.get,
-        help=field_help(type(base.model), "name"),
+        help=help_of(type(base.model), "name"),
         key="exp.model",
         persist_state="session",
     )
@@ -285,7 +286,7 @@ def pick_dataset(base: RunConfig) -> DataConfig | None:
         options,
         index=options.index(start) if start in options else options.index("nusax-senti/javanese"),
         format_func=lambda n: n if n in present or n == UPLOAD else f"{n} (not in the data folder)",
-        help=field_help(DataConfig, "dataset"),
+        help=help_of(DataConfig, "dataset"),
         key="exp.dataset",
         persist_state="session",
     )
@@ -325,7 +326,7 @@ def pick_dataset(base: RunConfig) -> DataConfig | None:
         return None
     left, right = st.columns(2)
     text_col = left.selectbox(
-        "Text column", header, key="exp.textcol", help=field_help(DataConfig, "text_column"), persist_state="session"
+        "Text column", header, key="exp.textcol", help=help_of(DataConfig, "text_column"), persist_state="session"
     )
     label_col = right.selectbox(
         "Label column",
@@ -333,7 +334,7 @@ def pick_dataset(base: RunConfig) -> DataConfig | None:
         index=min(1, len(header) - 1),
         key="exp.labelcol",
         persist_state="session",
-        help=field_help(DataConfig, "label_column"),
+        help=help_of(DataConfig, "label_column"),
     )
     return DataConfig(dataset=str(path), text_column=text_col, label_column=label_col)
 
@@ -583,17 +584,17 @@ def build(base: RunConfig) -> None:
         key="exp.name",
         persist_state="session",
         max_chars=120,
-        help=field_help(RunConfig, "name"),
+        help=help_of(RunConfig, "name"),
         placeholder="e.g. LoRA r=4 on Javanese",
     )
     note = middle.text_input(
-        "Note (optional)", value=base.note, key="exp.note", help=field_help(RunConfig, "note"), persist_state="session"
+        "Note (optional)", value=base.note, key="exp.note", help=help_of(RunConfig, "note"), persist_state="session"
     )
     keep = right.checkbox(
         "Keep the trained model",
         value=base.save_model,
         key="exp.keep",
-        help=field_help(RunConfig, "save_model"),
+        help=help_of(RunConfig, "save_model"),
         persist_state="session",
     )
     if not model or data_cfg is None:

@@ -17,8 +17,8 @@ from efficiency.cli import main
 from efficiency.config import TechniqueSpec
 from efficiency.errors import ConfigError
 from efficiency.estimate import work_shares
+from efficiency.fields import setting
 from efficiency.techniques import FACTS, PILLARS, REGISTRY, Technique, TechniqueFacts, Work, register, unregister
-from efficiency.techniques.base import option
 from efficiency.techniques.facts import STAGES
 from efficiency.techniques.hooks import HOOK_NAMES
 from tests.conftest import tiny_config
@@ -131,7 +131,7 @@ def test_no_technique_name_is_written_outside_the_techniques():
 # --- a technique of one's own: one module, one register call -----------------------------------------------------
 @dataclass
 class ShrinkConfig:
-    layers_dropped: int = option(1, "How many layers the (imaginary) technique drops.")
+    layers_dropped: int = setting(1, "How many layers the (imaginary) technique drops.")
 
 
 class Shrink(Technique):

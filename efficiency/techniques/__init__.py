@@ -16,8 +16,9 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from efficiency.errors import ConfigError
+from efficiency.fields import describe as describe_fields
 from efficiency.model_names import TFIDF
-from efficiency.techniques.base import Technique, TechniqueContext, describe_config
+from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import PILLARS, STAGES, TechniqueFacts, Work
 from efficiency.techniques.hooks import HOOK_NAMES
 from efficiency.techniques.registry import FACTS, HOOKS, facts_of, group, in_pillar, register, unregister
@@ -192,5 +193,5 @@ def describe(name: str) -> dict[str, Any]:
         "lesson": facts.lesson,
         "citation": facts.citation,
         "rules": dict(facts.rules),
-        "fields": describe_config(facts.config),
+        "fields": describe_fields(facts.config),
     }

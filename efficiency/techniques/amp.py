@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from efficiency.errors import ConfigError
-from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.fields import setting
+from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import TechniqueFacts, Work
 from efficiency.techniques.registry import register
 
@@ -66,10 +67,10 @@ def cpu_has_native_bf16() -> bool:
 
 @dataclass
 class AmpConfig:
-    dtype: str = option(
+    dtype: str = setting(
         "bf16", "Lower-precision type for the forward pass: bf16, or fp16 (CUDA only).", ("bf16", "fp16")
     )
-    allow_emulated: bool = option(
+    allow_emulated: bool = setting(
         False, "Run bf16 on a CPU without native support anyway (for teaching: it is slower there)."
     )
 

@@ -19,20 +19,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
+from efficiency.fields import typed
 
 if TYPE_CHECKING:
     import torch
 
     from efficiency.config import RunConfig
     from efficiency.techniques.facts import TechniqueFacts
-
-
-def option(default: Any, help: str, choices: tuple[Any, ...] | None = None) -> Any:
-    """A technique setting with its help text (the app's tooltip) and, optionally, its allowed values."""
-    metadata = {"help": help, "choices": choices}
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata=metadata)
-    return field(default=default, metadata=metadata)
 
 
 @dataclass
@@ -80,7 +73,7 @@ def parse_params(cls: type, params: dict[str, Any], technique: str) -> Any:
     hints = typing.get_type_hints(cls)
     values = {}
     for key, value in params.items():
-        values[key] = _coerce(value, hints[key], f"{technique}.{key}")
+        values[key] = typed(value, hints[key], f"{technique}.{key}")
         choices = fields[key].metadata.get("choices")
         if choices and values[key] not in choices and not isinstance(values[key], list):
             raise ConfigError(f"{technique}.{key} is '{value}': choose one of {', '.join(map(str, choices))}.")
@@ -89,42 +82,3 @@ def parse_params(cls: type, params: dict[str, Any], technique: str) -> Any:
     if check:
         check()
     return config
-
-
-def _coerce(value: Any, annotation: Any, where: str) -> Any:
-    origin = typing.get_origin(annotation)
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if origin is list:
-        items = value if isinstance(value, list) else [value]
-        return [_coerce(v, args[0], where) for v in items] if args else items
-    if args and origin is not None and origin is not list:  # Optional[X] / X | None
-        return None if value is None else _coerce(value, args[0], where)
-    if annotation is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if annotation is float:
-        raise ConfigError(f"{where} is {value!r}: it must be a number.")
-    if annotation is str and isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)  # the CLI reads 'teacher=12' as a number; the field wants its text
-    if annotation in (int, bool, str) and not isinstance(value, annotation):
-        raise ConfigError(f"{where} is {value!r}: it must be {annotation.__name__}.")
-    if annotation is int and isinstance(value, bool):
-        raise ConfigError(f"{where} is {value!r}: it must be int.")
-    return value
-
-
-def describe_config(cls: type) -> list[dict[str, Any]]:
-    """Fields, defaults, help and choices of a technique's config, for listings and widgets."""
-    hints = typing.get_type_hints(cls)
-    out = []
-    for f in dataclasses.fields(cls):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        out.append(
-            {
-                "name": f.name,
-                "type": getattr(hints[f.name], "__name__", str(hints[f.name])),
-                "default": default,
-                "help": f.metadata.get("help", ""),
-                "choices": list(f.metadata["choices"]) if f.metadata.get("choices") else None,
-            }
-        )
-    return out

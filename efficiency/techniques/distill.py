@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
-from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.fields import setting
+from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import WHAT_TRAINS, TechniqueFacts, Work
 from efficiency.techniques.registry import group, register
 
@@ -25,21 +26,21 @@ if TYPE_CHECKING:
 
 @dataclass
 class DistillConfig:
-    teacher: str = option(
+    teacher: str = setting(
         "train",
         "'train': fine-tune the full model first, in this job (its cost is charged to this run); or the id of a "
         "finished full fine-tuning run of the same model and dataset whose model was kept (--save-model; on the "
         "page: Keep the trained model).",
     )
-    student_share: float = option(0.5, "Share of the teacher's layers the student drops (0.5: every other layer).")
-    student: str = option(
+    student_share: float = setting(0.5, "Share of the teacher's layers the student drops (0.5: every other layer).")
+    student: str = setting(
         "",
         "Empty: the student is the teacher with student_share of its layers dropped (DistilBERT style). Or a "
         "smaller model of its own (tiny, a Hub id or a local folder) that shares the teacher's tokenizer; it then "
         "starts from its own weights.",
     )
-    alpha: float = option(0.5, "Weight of the hard-label cross-entropy; 1 - alpha goes to matching the teacher.")
-    temperature: float = option(2.0, "Softening temperature T for both distributions (the KL term is scaled by T²).")
+    alpha: float = setting(0.5, "Weight of the hard-label cross-entropy; 1 - alpha goes to matching the teacher.")
+    temperature: float = setting(2.0, "Softening temperature T for both distributions (the KL term is scaled by T²).")
 
     def check(self) -> None:
         if not 0 < self.student_share < 1:

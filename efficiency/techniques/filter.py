@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from efficiency.errors import ConfigError
-from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.fields import setting
+from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import TechniqueFacts, Work
 from efficiency.techniques.registry import register
 
@@ -38,30 +39,30 @@ if TYPE_CHECKING:
 
 @dataclass
 class FilterConfig:
-    method: str = option(
+    method: str = setting(
         "random",
         "random: a random share of the examples; length: drop very short and very long texts; "
         "dedup: drop near-duplicates; hardest: keep the examples with the highest loss after a warm-up; "
         "multistage: skip examples the model already gets right (Ouyang et al. 2023).",
         ("random", "length", "dedup", "hardest", "multistage"),
     )
-    keep: float = option(0.5, "random and hardest: the share of training examples to keep.")
-    warmup_share: float = option(
+    keep: float = setting(0.5, "random and hardest: the share of training examples to keep.")
+    warmup_share: float = setting(
         1.0,
         "hardest and multistage: share of the first epoch trained normally first. On small datasets keep the whole "
         "epoch: measured on NusaX-senti (500 examples), at 0.3 the loss threshold is set while the model is still at "
         "chance and it never learns.",
     )
-    window: int = option(128, "multistage: the threshold is the mean loss of this many recent examples.")
-    logloss_bound: float = option(
+    window: int = setting(128, "multistage: the threshold is the mean loss of this many recent examples.")
+    logloss_bound: float = setting(
         0.45, "multistage: stage 2 starts when the predictor's recent log-loss falls under this bound."
     )
-    explore: float = option(
+    explore: float = setting(
         0.1, "multistage: share of the examples predicted easy that are still scored, so the predictor keeps learning."
     )
-    min_tokens: int = option(4, "length only: drop texts shorter than this many tokens.")
-    max_tokens: int = option(512, "length only: drop texts longer than this many tokens.")
-    similarity: float = option(
+    min_tokens: int = setting(4, "length only: drop texts shorter than this many tokens.")
+    max_tokens: int = setting(512, "length only: drop texts longer than this many tokens.")
+    similarity: float = setting(
         0.9, "dedup only: cosine similarity of character 3-5 grams above which texts are duplicates."
     )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from efficiency.fields import setting
 from efficiency.techniques import _peft
-from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import FROZEN_BASE, WHAT_TRAINS, TechniqueFacts, frozen_base
 from efficiency.techniques.registry import register
 
@@ -16,13 +17,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class IA3Config:
-    target_modules: list[str] = option(
+    target_modules: list[str] = setting(
         ["key", "value", "output.dense"], "Layers whose activations are rescaled (BERT names)."
     )
-    feedforward_modules: list[str] = option(
+    feedforward_modules: list[str] = setting(
         ["output.dense"], "Which of those are feed-forward layers (their input is rescaled instead of their output)."
     )
-    merge: bool = option(True, "After training, fold the scaling vectors into the weights (no inference overhead).")
+    merge: bool = setting(True, "After training, fold the scaling vectors into the weights (no inference overhead).")
 
 
 class IA3(Technique):

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from efficiency.errors import ConfigError
+from efficiency.fields import setting
 from efficiency.techniques import _peft
-from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import FROZEN_BASE, WHAT_TRAINS, TechniqueFacts, frozen_base
 from efficiency.techniques.registry import register
 
@@ -17,13 +18,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class LoRAConfig:
-    r: int = option(8, "Rank of the update: the trainable matrices are d x r and r x d.")
-    alpha: float = option(16.0, "Scaling: the update is multiplied by alpha / r.")
-    dropout: float = option(0.05, "Dropout on the LoRA branch's input.")
-    target_modules: list[str] = option(
+    r: int = setting(8, "Rank of the update: the trainable matrices are d x r and r x d.")
+    alpha: float = setting(16.0, "Scaling: the update is multiplied by alpha / r.")
+    dropout: float = setting(0.05, "Dropout on the LoRA branch's input.")
+    target_modules: list[str] = setting(
         ["query", "value"], "Which linear layers get an update (BERT names: query, key, value, dense)."
     )
-    merge: bool = option(
+    merge: bool = setting(
         True, "After training, fold B·A into the frozen weights, so inference costs what the base model costs."
     )
 

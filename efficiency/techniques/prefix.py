@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from efficiency.errors import ConfigError
+from efficiency.fields import setting
 from efficiency.techniques import _peft
-from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import FROZEN_BASE, WHAT_TRAINS, TechniqueFacts, frozen_base
 from efficiency.techniques.registry import register
 
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class PrefixConfig:
-    virtual_tokens: int = option(20, "Virtual tokens prepended to the keys and values of every layer.")
-    projection: bool = option(
+    virtual_tokens: int = setting(20, "Virtual tokens prepended to the keys and values of every layer.")
+    projection: bool = setting(
         False, "Reparametrise the prefix through a small MLP (more parameters, steadier training)."
     )
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
-from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.fields import setting
+from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import TechniqueFacts, Work
 from efficiency.techniques.registry import register
 
@@ -29,19 +30,19 @@ GRADUAL_END = 0.75  # the cubic schedule reaches the target at 75% of training, 
 
 @dataclass
 class PruneConfig:
-    method: str = option(
+    method: str = setting(
         "magnitude",
         "magnitude: zero the smallest weights; heads: remove the attention heads with the smallest weight norm (a "
         "cheap stand-in for Michel et al.'s gradient importance), before fine-tuning; layers: remove whole layers.",
         ("magnitude", "heads", "layers"),
     )
-    sparsity: float = option(0.5, "Share to remove: of the encoder's Linear weights, of the heads, or of the layers.")
-    schedule: str = option(
+    sparsity: float = setting(0.5, "Share to remove: of the encoder's Linear weights, of the heads, or of the layers.")
+    schedule: str = setting(
         "oneshot",
         "magnitude only: oneshot (after training) or gradual (cubic, during fine-tuning).",
         ("oneshot", "gradual"),
     )
-    prune_every: int = option(10, "gradual only: steps between pruning updates.")
+    prune_every: int = setting(10, "gradual only: steps between pruning updates.")
 
     def check(self) -> None:
         if not 0 <= self.sparsity < 1:

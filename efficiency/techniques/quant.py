@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
+from efficiency.fields import setting
 from efficiency.model_names import TINY
-from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import TechniqueFacts, Work
 from efficiency.techniques.registry import register
 
@@ -33,7 +34,7 @@ ADAPTERS = ("lora", "ia3", "prefix")
 
 @dataclass
 class QuantConfig:
-    method: str = option(
+    method: str = setting(
         "dynamic-int8",
         "dynamic-int8: after training, int8 Linear weights with activations quantized on the fly (CPU). "
         "bnb-8bit / bnb-4bit: load the pretrained weights in 8 or 4 bits on CUDA (bitsandbytes) and train an "

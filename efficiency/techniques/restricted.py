@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
-from efficiency.techniques.base import Technique, TechniqueContext, option
+from efficiency.fields import setting
+from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import FROZEN_BASE, WHAT_TRAINS, TechniqueFacts, Work, frozen_base
 from efficiency.techniques.registry import register
 
@@ -55,7 +56,7 @@ class BitFit(Technique):
 
 @dataclass
 class FreezeConfig:
-    train_top_layers: int = option(2, "How many of the top transformer layers to train (the head always trains).")
+    train_top_layers: int = setting(2, "How many of the top transformer layers to train (the head always trains).")
 
     def check(self) -> None:
         if self.train_top_layers < 0:
