@@ -169,16 +169,7 @@ def frontier(
     leaning = dict(zip(map(id, points), _label_positions([p["x"] for p in points], log_x), strict=True))
     front = sorted((p for p in points if p["on_front"]), key=lambda p: p["x"])
     if len(front) > 1:
-        figure.add_trace(
-            go.Scatter(
-                x=[p["x"] for p in front],
-                y=[p["y"] for p in front],
-                mode="lines",
-                line={"color": PALETTE[0], "shape": "hv", "dash": "dot", "width": 1.5},
-                name="Pareto frontier",
-                hoverinfo="skip",
-            )
-        )
+        figure.add_trace(_frontier_line(front))
     for on_front, name, colour in ((True, "on the frontier", PALETTE[0]), (False, "dominated", GREY)):
         chosen = [p for p in points if p["on_front"] == on_front]
         if not chosen:
@@ -216,6 +207,18 @@ def frontier(
         spread = [p["y"] + sign * (p.get("y_sd") or 0) for p in points for sign in (-1, 1)]
         figure.update_yaxes(range=bounded_range(spread, y_bounds))
     return figure
+
+
+def _frontier_line(front: Sequence[dict[str, Any]]) -> go.Scatter:
+    """The Pareto frontier as a dotted step line through its points, left to right."""
+    return go.Scatter(
+        x=[p["x"] for p in front],
+        y=[p["y"] for p in front],
+        mode="lines",
+        line={"color": PALETTE[0], "shape": "hv", "dash": "dot", "width": 1.5},
+        name="Pareto frontier",
+        hoverinfo="skip",
+    )
 
 
 def bounded_range(values: Sequence[float], bounds: tuple[float, float], room: float = 0.05) -> list[float]:

@@ -42,7 +42,7 @@ def typed(value: Any, annotation: Any, where: str) -> Any:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"'{where}' must be an object.")
+            raise ConfigError(f"{where} must be an object.")
         return value
     if origin is list:
         items = value if isinstance(value, list) else [value]
@@ -51,10 +51,10 @@ def typed(value: Any, annotation: Any, where: str) -> Any:
         if value is None:
             if type(None) in typing.get_args(annotation):
                 return None
-            raise ConfigError(f"'{where}' cannot be empty.")
+            raise ConfigError(f"{where} cannot be empty.")
         return typed(value, args[0], where)
     if value is None:
-        raise ConfigError(f"'{where}' cannot be empty.")
+        raise ConfigError(f"{where} cannot be empty.")
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if annotation is float and number:
         return float(value)
@@ -63,7 +63,7 @@ def typed(value: Any, annotation: Any, where: str) -> Any:
     if annotation in (int, float, str, bool) and (
         not isinstance(value, annotation) or (annotation is int and isinstance(value, bool))
     ):
-        raise ConfigError(f"'{where}' is {value!r}: it must be {annotation.__name__}.")
+        raise ConfigError(f"{where} is {value!r}: it must be {annotation.__name__}.")
     return value
 
 

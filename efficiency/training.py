@@ -200,6 +200,9 @@ def train(
     """Fine-tune `model` in place, keep the best validation epoch, apply after-training techniques, test.
 
     The model that was tested (after quantization it is a new object) is `outcome.model`.
+
+    One long function on purpose (nanoGPT's train.py is the model): the loop reads top to bottom in its
+    fixed order, and splitting it would scatter the state every step shares (optimiser, scaler, timer).
     """
     techniques = techniques or Pipeline([])
     autocast = partial(techniques.autocast, device)

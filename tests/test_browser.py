@@ -73,7 +73,9 @@ def stop_run(page) -> None:
     acknowledged = page.get_by_text(re.compile(r"Stopping at the next step|Stopped at step \d+")).first
     for attempt in range(2):
         try:  # a rerun may briefly draw the button twice, or have hidden it once the stop was taken
-            page.get_by_role("button", name="Stop", exact=True).first.click(timeout=10_000)
+            # Our button by its widget key: Streamlit's own header shows a "Stop" (stop the script) while a
+            # page reruns, and the live view reruns every second, so a click by name alone can land there.
+            page.locator("[class*='st-key-stop-']").get_by_role("button", name="Stop").first.click(timeout=10_000)
         except Exception:
             if attempt == 0:
                 raise

@@ -18,7 +18,7 @@ def test_typed_widens_and_refuses_by_name():
     assert typed(12, str, "distill.teacher") == "12"
     assert typed("query", list[str], "lora.target_modules") == ["query"]
     assert typed(None, int | None, "x.limit") is None
-    with pytest.raises(ConfigError, match=r"'x.limit' is '3': it must be int"):
+    with pytest.raises(ConfigError, match=r"x\.limit is '3': it must be int"):
         typed("3", int | None, "x.limit")
     with pytest.raises(ConfigError, match="it must be int"):
         typed(True, int, "x.n")

@@ -28,14 +28,7 @@ def read_user_file(
     seed: int,
     default_max_length: int = 128,
 ) -> LabelledDataset:
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise DataError(f"File {path} does not exist. Check the path, or name a catalog dataset.")
-    size_mb = path.stat().st_size / 1e6
-    if size_mb > MAX_FILE_MB:
-        raise DataError(f"{path.name} is {size_mb:.0f} MB; the limit is {MAX_FILE_MB} MB. Use a sample of it.")
-    if size_mb == 0:
-        raise DataError(f"{path.name} is empty.")
+    path = _checked_path(path)
     frame = _read(path)
     text_col = _pick(frame, text_column, TEXT_GUESSES, "text", path)
     label_col = _pick(frame, label_column, LABEL_GUESSES, "label", path)
@@ -49,19 +42,7 @@ def read_user_file(
     if len(frame) == 0:
         raise DataError(f"{path.name} has no row with both a text and a label.")
 
-    label_names = sorted(labels.unique())
-    if len(label_names) < 2:
-        raise DataError(
-            f"Column '{label_col}' holds a single class ('{label_names[0]}'): a classifier needs at least two."
-        )
-    counts = labels.value_counts()
-    rare = counts[counts < MIN_ROWS_PER_CLASS]
-    if len(rare):
-        listed = ", ".join(f"'{k}' ({v})" for k, v in rare.items())
-        raise DataError(
-            f"Too few rows for class(es) {listed}: each class needs at least {MIN_ROWS_PER_CLASS} rows "
-            "to be split into train, validation and test. Add rows or merge those classes."
-        )
+    label_names = _checked_classes(labels, label_col)
     index = {name: i for i, name in enumerate(label_names)}
     whole = TextSplit(texts.tolist(), [index[v] for v in labels])
 
@@ -86,6 +67,37 @@ def read_user_file(
             "split": "split column" if split_col else "stratified 80/10/10, seeded",
         },
     )
+
+
+def _checked_path(path: str | Path) -> Path:
+    """The file, refused in words when it is missing, empty or too large."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataError(f"File {path} does not exist. Check the path, or name a catalog dataset.")
+    size_mb = path.stat().st_size / 1e6
+    if size_mb > MAX_FILE_MB:
+        raise DataError(f"{path.name} is {size_mb:.0f} MB; the limit is {MAX_FILE_MB} MB. Use a sample of it.")
+    if size_mb == 0:
+        raise DataError(f"{path.name} is empty.")
+    return path
+
+
+def _checked_classes(labels: pd.Series, label_col: str) -> list[str]:
+    """The sorted class names, refused in words when there is one class or a class too rare to split."""
+    label_names = sorted(labels.unique())
+    if len(label_names) < 2:
+        raise DataError(
+            f"Column '{label_col}' holds a single class ('{label_names[0]}'): a classifier needs at least two."
+        )
+    counts = labels.value_counts()
+    rare = counts[counts < MIN_ROWS_PER_CLASS]
+    if len(rare):
+        listed = ", ".join(f"'{k}' ({v})" for k, v in rare.items())
+        raise DataError(
+            f"Too few rows for class(es) {listed}: each class needs at least {MIN_ROWS_PER_CLASS} rows "
+            "to be split into train, validation and test. Add rows or merge those classes."
+        )
+    return label_names
 
 
 def _read(path: Path) -> pd.DataFrame:
