@@ -148,7 +148,10 @@ def main() -> int:
             off_s.append(engine_run(args, seeds[0], measure=False, store=store, epochs=1)["train_wall_s"])
         log(f"overhead pairs: on {[round(x, 2) for x in on_s]} s, off {[round(x, 2) for x in off_s]} s")
 
-    overhead_pct = 100 * (statistics.median(on_s) - statistics.median(off_s)) / statistics.median(off_s)
+    # None when no pairs were asked for (--overhead-pairs 0): the speed comparison alone.
+    overhead_pct = (
+        100 * (statistics.median(on_s) - statistics.median(off_s)) / statistics.median(off_s) if on_s else None
+    )
     if args.skip_trainer:
         print(json.dumps({"overhead_pct": overhead_pct, "overhead_on_train_s": on_s, "overhead_off_train_s": off_s}))
         return 0
@@ -186,7 +189,7 @@ def main() -> int:
             f"trainer {trainer_rate:8.1f} examples/s  accuracy {result['trainer_accuracy']:.3f} ± {result['trainer_accuracy_sd']:.3f}\n"
             f"speedup {result['speedup']:.2f}x (median over {len(seeds)} seeds); tokens processed per epoch: "
             f"engine {result['engine_padded_tokens'] // args.epochs:,}, trainer {result['trainer_padded_tokens'] // args.epochs:,}\n"
-            f"measurement overhead {overhead_pct:+.1f}% of training wall time"
+            + (f"measurement overhead {overhead_pct:+.1f}% of training wall time" if on_s else "overhead not measured")
         )  # fmt: skip
     return 0
 
