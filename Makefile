@@ -50,7 +50,7 @@ screenshots: $(STAMP) $(CHROMIUM)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pylint --rcfile pyproject.toml efficiency pages app.py ui.py benchmarks scripts
+	$(PY) -m pylint --rcfile pyproject.toml efficiency pages app.py benchmarks scripts
 
 format: $(STAMP)
 	$(PY) -m ruff format .

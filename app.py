@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-import ui
+from efficiency import ui
 from efficiency.data import list_datasets
 from efficiency.presets import DEMO_DATASET, demo_config
 
@@ -43,8 +43,9 @@ def home() -> None:
         help="MiniLM with LoRA on Javanese sentiment (NusaX-senti), 2 epochs, model kept so you can try sentences. "
         "About a minute on a laptop CPU.",
     )
-    right.page_link(
-        "pages/experiment.py",
+    ui.page_link(
+        ui.PAGES.experiment,
+        where=right,
         label="Build your own experiment",
         icon=":material/science:",
         help="Choose the model, the data and the techniques yourself.",
@@ -69,13 +70,6 @@ def home() -> None:
 
 st.set_page_config(page_title="Efficiency Lab", page_icon="⚡", layout="wide")
 ui.get_scheduler()  # one per server: starts queued runs, enforces stops and the time limit
-navigation = st.navigation(
-    [
-        st.Page(home, title="Home", icon=":material/home:", default=True),
-        st.Page("pages/experiment.py", title="Experiment", icon=":material/science:"),
-        st.Page("pages/compare.py", title="Compare", icon=":material/balance:"),
-        st.Page("pages/methods.py", title="Methods", icon=":material/straighten:"),
-    ]
-)
+navigation = ui.navigation(home)
 ui.sidebar()
 navigation.run()

@@ -274,3 +274,18 @@ def average_power_w(metrics: dict[str, Any]) -> float | None:
     if not energy or not train_s:
         return None
     return energy * 3.6e6 / (train_s + (eval_s or 0.0))
+
+
+def device_power_w(store: Any, device: str, calibration: Calibration | None = None) -> tuple[float | None, str]:
+    """Average power on this device, for the energy estimate: the latest finished run's, else the calibration's."""
+    from efficiency.model_names import TFIDF
+
+    for record in store.list(status="finished", limit=50):
+        if record.device == device and record.model != TFIDF:
+            watts = average_power_w(record.metrics or {})
+            if watts:
+                kind = (record.metrics or {}).get("energy_kind", "")
+                return watts, f"average power of run {record.id} on {device} ({kind})"
+    if calibration is not None and calibration.power_w:
+        return calibration.power_w, f"average power during this machine's calibration ({calibration.power_method})"
+    return None, ""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-import ui
-from efficiency import charts
+from efficiency import charts, ui
 from efficiency.compare import (
     Group,
     baseline_of,
@@ -361,15 +360,18 @@ def curves_overlay(selected: list[int], groups: list[Group]) -> None:
         st.caption("Showing the first run of each experiment: select rows in the table to choose.")
 
 
-ui.through_the_router()
-st.title("Compare")
+ui.page_start(ui.PAGES.compare.title)
 store = ui.get_store()
 records = store.list()
 if not records:
     deletion_outcome()
     st.info("No runs yet: run the demo on the home page or build an experiment.")
-    st.page_link(
-        "pages/experiment.py", label="Build an experiment", icon=":material/science:", help="Opens the Experiment page."
+    ui.page_link(
+        ui.PAGES.experiment,
+        where=st,
+        label="Build an experiment",
+        icon=":material/science:",
+        help="Opens the Experiment page.",
     )
     st.stop()
 country = st.session_state.get("country")

@@ -13,8 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-import ui
-from efficiency import charts, lab_settings, paths
+from efficiency import charts, estimate, lab_settings, paths, ui
 from efficiency.compare import human
 from efficiency.config import DataConfig, MeasureConfig, RunConfig, TechniqueSpec, TrainConfig
 from efficiency.data import list_datasets, resolve
@@ -25,7 +24,7 @@ from efficiency.fields import help_of
 from efficiency.model_names import MINILM, TFIDF, TINY
 from efficiency.preview import load_tokenizer, preview_dataset
 from efficiency.runs import checks
-from efficiency.runs.calibrations import calibrating, start_calibration
+from efficiency.runs.calibrations import auto_calibrate, calibrating, start_calibration
 from efficiency.runs.checks import device_name
 from efficiency.techniques import FACTS, PILLARS, describe, group, in_pillar
 from efficiency.techniques.facts import WHAT_TRAINS
@@ -478,8 +477,8 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
         st.error(str(exc))
         return None
     model = config.model.name
-    calibration = ui.calibration_for(model, device)
-    failure = ui.calibration_error(model, device)
+    calibration = estimate.load_calibration(model, device)
+    failure = estimate.calibration_error(model, device)
     if calibration is None and failure:
         st.warning(
             f"This machine could not be calibrated for {model}: {failure} No estimate, then; the run "
@@ -495,7 +494,7 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
         return None
     if calibration is None:
         if not calibrating(model, device):
-            if not ui.auto_calibrate() and not st.button(
+            if not auto_calibrate() and not st.button(
                 "Measure this machine for the estimate",
                 key="exp.calibrate",
                 help="One training step of this model, counted and timed in the background (about 10 s).",
@@ -504,7 +503,7 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
             start_calibration(model, device)
         st.fragment(run_every=2.0)(_calibration_wait)(model, device)
         return None
-    power_w, power_source = ui.power_of_device(device, calibration)
+    power_w, power_source = estimate.device_power_w(ui.get_store(), device, calibration)
     country = config.measure.country or st.session_state.get("country", "WORLD")
     predicted = estimate_run(config, preview.tokens, calibration, power_w, power_source, country)
     cols = st.columns(4)
@@ -553,7 +552,7 @@ def cost_estimate(config: RunConfig, preview: Any) -> dict[str, Any] | None:
 
 
 def _calibration_wait(model: str, device: str) -> None:
-    if ui.calibration_for(model, device) is not None or ui.calibration_error(model, device):
+    if estimate.load_calibration(model, device) is not None or estimate.calibration_error(model, device):
         st.rerun()
     st.info(
         f"Measuring this machine once for {model} on {device} (about 10 seconds, after any run in progress): "
@@ -634,8 +633,7 @@ def default_name(model: str, data: DataConfig, techniques: list[TechniqueSpec]) 
     return f"{model} {what} on {dataset}"
 
 
-ui.through_the_router()
-st.title("Experiment")
+ui.page_start(ui.PAGES.experiment.title)
 watched = st.query_params.get("run")
 if watched and watched.isdigit():
     ui.watch(int(watched))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-import ui
-from efficiency import paths
+from efficiency import paths, ui
 from efficiency.data import CATALOG
 from efficiency.estimate import FULL_FINE_TUNING
 from efficiency.measure.carbon import countries, intensity_g_per_kwh
@@ -29,8 +28,7 @@ PAPERS = [
     "LLMs. NeurIPS 2023.",
 ]
 
-ui.through_the_router()
-st.title("Methods")
+ui.page_start(ui.PAGES.methods.title)
 st.markdown((paths.REPO_ROOT / "assets" / "methods.md").read_text(encoding="utf-8"))
 
 st.subheader("This machine")

@@ -7,6 +7,7 @@ still measuring without a clock.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -14,6 +15,11 @@ from efficiency import estimate, paths
 from efficiency.runs import processes
 
 MARKER_GLOB = "calibrating-*.pid"
+
+
+def auto_calibrate() -> bool:
+    """Whether a page measures the device by itself ($EFFLAB_AUTO_CALIBRATE=0 asks for a button: tests)."""
+    return os.environ.get("EFFLAB_AUTO_CALIBRATE", "1") != "0"
 
 
 def start_calibration(model: str, device: str) -> None:

@@ -1,0 +1,109 @@
+"""A run's live view: progress, loss curve and Stop while it trains, its result card once it has ended."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from efficiency import charts
+from efficiency.figures import text
+from efficiency.store import ACTIVE, RunRecord
+from efficiency.ui.display import STATUS_ICONS, chart
+from efficiency.ui.resources import get_store
+from efficiency.ui.result_card import result_card
+
+
+def watch(run_id: int) -> None:
+    """A run's live view, re-drawn every second while it is active; its result card once it has ended."""
+    record = get_store().get(run_id)
+    if record is None:
+        st.warning(f"Run {run_id} no longer exists (deleted).")
+        return
+    active = record.status in ACTIVE
+    st.fragment(run_every=1.0 if active else None)(_watch_body)(run_id)
+
+
+def _watch_body(run_id: int) -> None:
+    store = get_store()
+    record = store.get(run_id)
+    if record is None:
+        return
+    st.subheader(f"{STATUS_ICONS.get(record.status, '')} Run {record.id}: {record.name}")
+    if record.note:
+        st.caption(record.note)
+    if record.status == "queued":
+        position = store.queue_position(record.id)
+        ahead = max((position or 1) - 1, 0)
+        training = any(r.status == "running" and r.device == record.device for r in store.active())
+        if ahead:
+            where = f"{ahead} queued run(s) ahead of it" + (", and one run is training now." if training else ".")
+        else:
+            where = "It is next" + (", after the run training now." if training else ": it starts any second.")
+        st.info(
+            f"Queued: position {position} for {record.device}. {where}",
+            icon=":material/hourglass_top:",
+        )
+        # Callbacks, not `if st.button(...)`: a click landing while the once-a-second refresh reruns the
+        # fragment could be lost (seen in the browser test on a busy machine); a callback runs first.
+        st.button(
+            "Cancel this run",
+            key=f"cancel-{record.id}",
+            on_click=store.request_stop,
+            args=(record.id,),
+            help="Takes it out of the queue; nothing is lost.",
+        )
+    elif record.status == "running":
+        _live(record)
+    else:
+        if st.session_state.get(f"was-active-{record.id}"):
+            st.session_state[f"was-active-{record.id}"] = False
+            st.rerun()  # the whole page: the fragment stops refreshing now that the run has ended
+        result_card(record)
+        return
+    st.session_state[f"was-active-{record.id}"] = True
+
+
+def _live(record: RunRecord) -> None:
+    store = get_store()
+    progress = record.progress or {}
+    if record.stop_requested:
+        st.warning("Stopping at the next step: the best model so far is then tested and everything measured is kept.")
+    if not progress:
+        st.progress(0.0, text="Starting: loading the data and the model, counting FLOPs on probe batches…")
+    else:
+        step, total = progress["step"], max(progress["total_steps"], 1)
+        phase = {"train": "training", "validate": "validating", "teacher": "training the teacher"}.get(
+            progress.get("phase"), progress.get("phase", "")
+        )
+        st.progress(min(step / total, 1.0), text=f"{phase} · step {step} of {total} · epoch {progress['epoch']:.2f}")
+    cols = st.columns(4)
+    cols[0].metric(
+        "Loss",
+        f"{progress['loss']:.3f}" if progress.get("loss") is not None else "–",
+        help="Cross-entropy of the latest training batch (measured): it jumps from batch to batch; the curve shows "
+        "the trend.",
+    )
+    cols[1].metric("Examples/s", f"{progress.get('examples_per_s', 0):.1f}", help="Training examples per second.")
+    eta = progress.get("eta_s")
+    cols[2].metric(
+        "Time left (estimate)",
+        f"{eta:.0f} s" if eta is not None else "–",
+        help="Training steps left times the average step time so far.",
+    )
+    energy = progress.get("energy_kwh")
+    cols[3].metric(
+        "Energy so far",
+        text("energy_kwh", energy) if energy else "–",
+        help="CodeCarbon's running total: on a machine without an energy counter, an estimate from a power model.",
+    )
+    rows = store.progress_of(record.id)
+    if rows:
+        chart(charts.loss_curve(rows), key=f"live-loss-{record.id}")
+    if not record.stop_requested:
+        st.button(
+            "Stop",
+            key=f"stop-{record.id}",
+            type="primary",
+            on_click=store.request_stop,
+            args=(record.id,),
+            help="Stops at the next step; what was measured is kept.",
+        )
