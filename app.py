@@ -33,7 +33,6 @@ def home() -> None:
         "#### :material/tune: Effort\nFewer parameters to train: **LoRA**, **prefix tuning**, **IA³**, **BitFit**, "
         "freezing lower layers, a linear **probe**."
     )
-    store = ui.get_store()
     present = any(row["name"] == DEMO_DATASET and row["present"] for row in list_datasets())
     left, right = st.columns([1, 2])
     demo = left.button(
@@ -64,12 +63,16 @@ def home() -> None:
         ui.watch(int(watched))
     st.subheader("Latest runs")
     # Always refreshed, faster while something runs: a run queued from another session or the CLI shows up.
-    active = any(r.status in ("queued", "running") for r in store.list(limit=10))
+    active = any(r.status in ("queued", "running") for r in ui.get_store().list(limit=10))
     st.fragment(run_every=2.0 if active else 10.0)(ui.latest_runs)()
 
 
 st.set_page_config(page_title="Efficiency Lab", page_icon="⚡", layout="wide")
-ui.get_scheduler()  # one per server: starts queued runs, enforces stops and the time limit
 navigation = ui.navigation(home)
-ui.sidebar()
-navigation.run()
+try:
+    navigation.run()
+finally:
+    # After the page, so its title paints before the store, the scheduler and the sidebar are imported;
+    # the sidebar still sits in its place (below the page links), and is drawn even when a page stops.
+    ui.get_scheduler()  # one per server: starts queued runs, enforces stops and the time limit
+    ui.sidebar()

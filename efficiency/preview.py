@@ -14,7 +14,7 @@ from efficiency.config import DataConfig
 from efficiency.data import LabelledDataset, load_dataset
 from efficiency.data.splits import class_counts
 from efficiency.estimate import TokenCounts
-from efficiency.models import MINILM, TFIDF, TINY, hub_reachable, minilm_path
+from efficiency.model_names import MINILM, TFIDF, TINY
 
 SAMPLE_ROWS = 8
 
@@ -38,6 +38,8 @@ class Preview:
 def load_tokenizer(model_name: str) -> tuple[Any, str]:
     """The model's own tokenizer when it can be had; else MiniLM's, with a note saying so."""
     from transformers import AutoTokenizer
+
+    from efficiency.models import hub_reachable, minilm_path  # transformers and torch: not at import
 
     if model_name in (MINILM, TINY):
         return AutoTokenizer.from_pretrained(minilm_path()), ""

@@ -360,10 +360,7 @@ def curves_overlay(selected: list[int], groups: list[Group]) -> None:
         st.caption("Showing the first run of each experiment: select rows in the table to choose.")
 
 
-ui.page_start(ui.PAGES.compare.title)
-store = ui.get_store()
-records = store.list()
-if not records:
+def no_runs_yet() -> None:
     deletion_outcome()
     st.info("No runs yet: run the demo on the home page or build an experiment.")
     ui.page_link(
@@ -373,37 +370,48 @@ if not records:
         icon=":material/science:",
         help="Opens the Experiment page.",
     )
-    st.stop()
-country = st.session_state.get("country")
-frame = filters(run_frame(records, country))
-selected = run_table(frame)
-actions(selected, [int(i) for i in frame["run_id"]])
-if any(s in ACTIVE for s in frame["status"]):
-    st.caption("Some runs are still going: their points appear as they finish.")
-    finished_now = sum(r.status == "finished" for r in records)
 
-    def refresh_when_a_run_ends() -> None:
-        if len(ui.get_store().list(status="finished")) != finished_now:
-            st.rerun()
 
-    st.fragment(run_every=3.0)(refresh_when_a_run_ends)()
-chosen = {int(i) for i in frame["run_id"]}
-groups = group_seeds([r for r in records if r.id in chosen], country)
-st.caption(
-    f"CO₂ is priced under the sidebar's grid ({country}) for every run, from its energy, so runs compare fairly."
-)
-if ui.presenting():
-    tabs = st.tabs(["Accuracy against cost", "A versus B", "Grids", "Loss curves"])
-else:
-    tabs = [st.container() for _ in range(4)]
-with tabs[0]:
-    frontier_chart(groups)
-with tabs[1]:
-    pair = a_versus_b(groups)
-with tabs[2]:
-    if pair:
-        repricing(pair[1])
-    elif groups:
-        repricing(groups[0])
-with tabs[3]:
-    curves_overlay(selected, groups)
+def compare_runs(records: list) -> None:
+    country = st.session_state.get("country")
+    frame = filters(run_frame(records, country))
+    selected = run_table(frame)
+    actions(selected, [int(i) for i in frame["run_id"]])
+    if any(s in ACTIVE for s in frame["status"]):
+        st.caption("Some runs are still going: their points appear as they finish.")
+        finished_now = sum(r.status == "finished" for r in records)
+
+        def refresh_when_a_run_ends() -> None:
+            if len(ui.get_store().list(status="finished")) != finished_now:
+                st.rerun()
+
+        st.fragment(run_every=3.0)(refresh_when_a_run_ends)()
+    chosen = {int(i) for i in frame["run_id"]}
+    groups = group_seeds([r for r in records if r.id in chosen], country)
+    st.caption(
+        f"CO₂ is priced under the sidebar's grid ({country}) for every run, from its energy, so runs compare fairly."
+    )
+    tabs = (
+        st.tabs(["Accuracy against cost", "A versus B", "Grids", "Loss curves"])
+        if ui.presenting()
+        else [st.container() for _ in range(4)]
+    )
+    with tabs[0]:
+        frontier_chart(groups)
+    with tabs[1]:
+        pair = a_versus_b(groups)
+    with tabs[2]:
+        if pair:
+            repricing(pair[1])
+        elif groups:
+            repricing(groups[0])
+    with tabs[3]:
+        curves_overlay(selected, groups)
+
+
+ui.page_start(ui.PAGES.compare.title)
+records = ui.get_store().list()
+if records:
+    compare_runs(records)
+else:  # not st.stop(): the router draws the sidebar after the page
+    no_runs_yet()

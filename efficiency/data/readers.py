@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from efficiency import paths
 from efficiency.data.catalog import DatasetFamily, DatasetRef
 from efficiency.data.splits import LabelledDataset, TextSplit
 from efficiency.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def dataset_folder(ref: DatasetRef, root: Path) -> Path:
@@ -76,6 +78,8 @@ def read_catalog_dataset(ref: DatasetRef, folder: Path) -> LabelledDataset:
 
 def read_table(path: Path, separator: str) -> pd.DataFrame:
     """Read a CSV/TSV as strings; quoted fields may hold newlines (MasakhaNEWS xho does)."""
+    import pandas as pd  # half a second to import: only when a file is read
+
     try:
         return pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8")
     except UnicodeDecodeError as exc:

@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from efficiency.errors import DataError
 
@@ -71,6 +70,8 @@ def stratified_subsample(split: TextSplit, limit: int, seed: int) -> TextSplit:
             f"keep at least {n_classes} examples, better 10 per class."
         )
     indices = np.arange(len(split))
+    from sklearn.model_selection import train_test_split  # 1 s to import: not on a page's first paint
+
     kept, _ = train_test_split(indices, train_size=limit, stratify=split.labels, random_state=seed)
     return split.subset(sorted(kept.tolist()))
 
@@ -80,6 +81,8 @@ def stratified_three_way(
 ) -> tuple[TextSplit, TextSplit, TextSplit]:
     """Split one labelled file into train/valid/test, stratified and seeded."""
     indices = np.arange(len(split))
+    from sklearn.model_selection import train_test_split
+
     rest, test = train_test_split(indices, test_size=test_share, stratify=split.labels, random_state=seed)
     rest_labels = [split.labels[i] for i in rest]
     train, valid = train_test_split(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from efficiency.data.splits import LabelledDataset, TextSplit, stratified_three_way
 from efficiency.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_FILE_MB = 200
 MIN_ROWS_PER_CLASS = 5  # enough for a stratified train/valid/test split
@@ -101,6 +103,8 @@ def _checked_classes(labels: pd.Series, label_col: str) -> list[str]:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    import pandas as pd  # half a second to import: only when a file is read
+
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

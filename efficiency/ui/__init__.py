@@ -3,34 +3,47 @@
 The pages (`app.py`, `pages/`) build widgets, hand the library a config and draw what it returns;
 what they share lives here, in small modules: the page registry and router guard (`router`),
 cached resources, the sidebar, drawing (`display`), starting runs (`submit`), the live view, the
-result card and tables. The names below are what the pages use.
+result card, the predicted cost and tables.
+
+`ui.NAME` imports NAME's module on first use (PEP 562), so a page paints its title before the heavy
+modules (pandas, SQLAlchemy, Plotly) are loaded. No module is named like a name it exports: an
+imported submodule would shadow the name on the package.
 """
 
-from efficiency.ui.display import chart, chart_row, presenting
-from efficiency.ui.live import watch
-from efficiency.ui.resources import get_scheduler, get_store
-from efficiency.ui.result_card import counted_vs_rule_of_thumb, result_card
-from efficiency.ui.router import PAGES, navigation, page_link, page_start, through_the_router
-from efficiency.ui.sidebar import sidebar
-from efficiency.ui.submit import repeat_with_seeds, submit
-from efficiency.ui.tables import latest_runs
+from __future__ import annotations
 
-__all__ = [
-    "PAGES",
-    "chart",
-    "chart_row",
-    "counted_vs_rule_of_thumb",
-    "get_scheduler",
-    "get_store",
-    "latest_runs",
-    "navigation",
-    "page_link",
-    "page_start",
-    "presenting",
-    "repeat_with_seeds",
-    "result_card",
-    "sidebar",
-    "submit",
-    "through_the_router",
-    "watch",
-]
+import importlib
+from typing import Any
+
+# name -> the module that defines it
+WHERE = {
+    "PAGES": "router",
+    "navigation": "router",
+    "page_link": "router",
+    "page_start": "router",
+    "through_the_router": "router",
+    "chart": "display",
+    "chart_row": "display",
+    "presenting": "display",
+    "get_scheduler": "resources",
+    "get_store": "resources",
+    "sidebar": "side_panel",
+    "submit": "queueing",
+    "repeat_with_seeds": "queueing",
+    "watch": "live",
+    "result_card": "card",
+    "counted_vs_rule_of_thumb": "card",
+    "predicted_cost": "prediction",
+    "latest_runs": "tables",
+}
+__all__ = sorted(WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{WHERE[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

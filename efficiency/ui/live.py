@@ -7,9 +7,9 @@ import streamlit as st
 from efficiency import charts
 from efficiency.figures import text
 from efficiency.store import ACTIVE, RunRecord
+from efficiency.ui.card import result_card
 from efficiency.ui.display import STATUS_ICONS, chart
 from efficiency.ui.resources import get_store
-from efficiency.ui.result_card import result_card
 
 
 def watch(run_id: int) -> None:

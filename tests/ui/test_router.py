@@ -31,3 +31,15 @@ def test_every_page_file_is_registered_and_opens_through_the_router():
         source = (ROOT / path).read_text(encoding="utf-8")
         assert "ui.page_start(" in source, f"{path} must open with ui.page_start(...)"
         assert '"pages/' not in source, f"{path} links by path: use ui.page_link(ui.PAGES....)"
+
+
+def test_every_name_the_ui_package_offers_resolves_and_none_is_shadowed_by_a_module():
+    import importlib
+    import types
+
+    from efficiency import ui
+
+    for name, module in ui.WHERE.items():
+        importlib.import_module(f"efficiency.ui.{module}")  # importing a module sets it on the package
+        assert not isinstance(getattr(ui, name), types.ModuleType), f"ui.{name} is a module: rename the module"
+        assert callable(getattr(ui, name)) or name == "PAGES"

@@ -14,9 +14,9 @@ from efficiency.measure.busy import BUSY_SHARE
 from efficiency.model_names import TFIDF
 from efficiency.store import RunRecord
 from efficiency.ui.display import BADGE_COLOURS, chart, chart_row, presenting
+from efficiency.ui.queueing import repeat_with_seeds
 from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
-from efficiency.ui.submit import repeat_with_seeds
 
 
 def result_card(record: RunRecord) -> None:
