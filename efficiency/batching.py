@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from efficiency.data.splits import TextSplit
-
 Batch = dict[str, torch.Tensor]
+if TYPE_CHECKING:
+    from efficiency.data.splits import TextSplit
+
 BUCKET_BATCHES = 32  # batches per bucket: large enough to pad little, small enough to keep batches random
 
 

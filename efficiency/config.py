@@ -4,7 +4,7 @@ Every field carries a help text (shown as CLI help and as the app's tooltip) and
 is exposed on the command line, its flag. `RunConfig.validate()` refuses an impossible
 setting of its own with one message that says what to change (`efficiency.runs.checks` adds the
 techniques and the device, where both are known). `None` in an optional field means
-"the recommended default for this model and dataset"; the runner resolves it and stores
+"the recommended default for this model and dataset"; `runs.recipe.prepare` resolves it and stores
 the resolved value, so a stored config always reproduces its run.
 """
 
@@ -272,7 +272,7 @@ def _build(cls: type, raw: dict[str, Any], path: str) -> Any:
                 raise ConfigError("'techniques' must be a list of {name, params} objects.")
             kwargs[name] = [_build(TechniqueSpec, item, f"{path}.techniques[{i}]") for i, item in enumerate(value)]
         else:
-            kwargs[name] = typed(value, hints[name], f"{path}.{name}")
+            kwargs[name] = typed(value, hints[name], f"'{path}.{name}'")
     return cls(**kwargs)
 
 

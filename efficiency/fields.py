@@ -33,10 +33,11 @@ def setting(
     return field(default=default, metadata=metadata)
 
 
-def typed(value: Any, annotation: Any, where: str) -> Any:
-    """`value` checked against `annotation`: 3 for a float is 3.0, 12 for a str is '12', '3' for an int is refused.
+def typed(value: Any, annotation: Any, where: str, *, from_cli: bool = False) -> Any:
+    """`value` checked against `annotation`: 3 for a float is 3.0, '3' for an int is refused by name.
 
-    A single value for a list setting becomes a list of one (the CLI's `target_modules=query`).
+    `from_cli`: a technique's settings typed as NAME:key=value, where the CLI cannot know the type, so 12
+    for a str is '12' and a single value for a list is a list of one (`target_modules=query`).
     """
     origin = typing.get_origin(annotation)
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -45,20 +46,22 @@ def typed(value: Any, annotation: Any, where: str) -> Any:
             raise ConfigError(f"{where} must be an object.")
         return value
     if origin is list:
+        if not isinstance(value, list) and not from_cli:
+            raise ConfigError(f"{where} must be a list.")
         items = value if isinstance(value, list) else [value]
-        return [typed(v, args[0], where) for v in items] if args else items
+        return [typed(v, args[0], where, from_cli=from_cli) for v in items] if args else items
     if origin in (typing.Union, types.UnionType):  # Optional[X], X | None
         if value is None:
             if type(None) in typing.get_args(annotation):
                 return None
             raise ConfigError(f"{where} cannot be empty.")
-        return typed(value, args[0], where)
+        return typed(value, args[0], where, from_cli=from_cli)
     if value is None:
         raise ConfigError(f"{where} cannot be empty.")
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if annotation is float and number:
         return float(value)
-    if annotation is str and number:
+    if annotation is str and number and from_cli:
         return str(value)  # the CLI reads 'teacher=12' as a number; the field wants its text
     if annotation in (int, float, str, bool) and (
         not isinstance(value, annotation) or (annotation is int and isinstance(value, bool))

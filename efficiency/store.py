@@ -29,8 +29,7 @@ from sqlalchemy import (
     update,
 )
 
-from efficiency import paths
-from efficiency.runs import processes
+from efficiency import paths, processes
 from efficiency.store_schema import (
     BUSY_TIMEOUT_MS,
     add_missing_columns,

@@ -17,7 +17,7 @@ TINY = ["--model", "tiny", "--dataset", "nusax-senti/javanese", "--limit-train",
 REQUIRED_KEYS = {
     "run_id", "status", "model", "dataset", "accuracy", "macro_f1", "train_wall_s", "eval_wall_s", "train_flops",
     "energy_kwh", "energy_method", "co2_kg", "carbon_intensity_g_per_kwh", "peak_memory_mb", "total_params",
-    "trainable_params", "model_size_mb", "latency_ms_b1", "latency_ms_b32", "device", "config",
+    "trainable_params", "model_size_mb", "latency_ms_b1", "latency_ms_b32", "device", "config", "techniques",
 }  # fmt: skip
 
 

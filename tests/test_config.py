@@ -62,7 +62,7 @@ def test_parse_technique_reads_lists_numbers_and_booleans():
 
 
 def test_values_of_the_wrong_type_are_refused_by_name():
-    with pytest.raises(ConfigError, match=r"config\.train\.epochs is '3': it must be int"):
+    with pytest.raises(ConfigError, match=r"config\.train\.epochs' is '3': it must be int"):
         RunConfig.from_dict({"train": {"epochs": "3"}})
     assert RunConfig.from_dict({"train": {"learning_rate": 1}}).train.learning_rate == 1.0
     assert RunConfig.from_dict({"train": {"dropout": None}}).train.dropout is None

@@ -15,8 +15,12 @@ class Example:
 
 def test_typed_widens_and_refuses_by_name():
     assert typed(3, float, "x.rate") == 3.0 and isinstance(typed(3, float, "x.rate"), float)
-    assert typed(12, str, "distill.teacher") == "12"
-    assert typed("query", list[str], "lora.target_modules") == ["query"]
+    assert typed(12, str, "distill.teacher", from_cli=True) == "12"
+    assert typed("query", list[str], "lora.target_modules", from_cli=True) == ["query"]
+    with pytest.raises(ConfigError, match="it must be str"):
+        typed(5, str, "'config.model.name'")  # a config's JSON is typed: a number is no name
+    with pytest.raises(ConfigError, match="must be a list"):
+        typed("query", list[str], "x.layers")
     assert typed(None, int | None, "x.limit") is None
     with pytest.raises(ConfigError, match=r"x\.limit is '3': it must be int"):
         typed("3", int | None, "x.limit")

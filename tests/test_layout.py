@@ -72,7 +72,11 @@ def test_the_cycle_finder_finds_a_cycle():
 
 
 def test_the_library_has_no_import_cycle():
+    from efficiency.techniques import MODULES as TECHNIQUE_MODULES
+
     graph = {name: _imports(path) for name, path in MODULES.items()}
+    # The techniques package imports its modules by name (importlib): those edges count too.
+    graph["efficiency.techniques"] |= {f"efficiency.techniques.{m}" for m in TECHNIQUE_MODULES}
     assert graph["efficiency.runs.runner"], "the import reader found nothing: it is broken"
     assert _cycles(graph) == []
 

@@ -11,8 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from efficiency import estimate, paths
-from efficiency.runs import processes
+from efficiency import estimate, paths, processes
 
 MARKER_GLOB = "calibrating-*.pid"
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from efficiency import paths
-from efficiency.runs import processes
+from efficiency import paths, processes
 
 
 def log_path(run_id: int) -> Path:
@@ -36,5 +35,5 @@ class LocalProcessExecutor:
         return processes.alive(pid)
 
     @staticmethod
-    def kill(pid: int) -> None:
-        processes.kill(pid)
+    def kill(pid: int) -> bool:
+        return processes.kill(pid)

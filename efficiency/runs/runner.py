@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import traceback as tb
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,15 +27,12 @@ from efficiency.measure import environment
 from efficiency.model_names import TFIDF
 from efficiency.runs import baseline, finetune
 from efficiency.runs.checks import checked_device
-from efficiency.runs.recipe import RecipeResult, RunHooks, prepare
+from efficiency.runs.recipe import ProgressFn, RecipeResult, RunHooks, StatusFn, prepare
 from efficiency.runs.slots import device_slot
 from efficiency.store import RunStore
 from efficiency.training import Progress
 
 log = logging.getLogger(__name__)
-
-StatusFn = Callable[[str], None]
-ProgressFn = Callable[[dict[str, Any]], None]
 
 
 @dataclass

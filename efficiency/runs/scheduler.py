@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from efficiency.runs import processes, slots
+from efficiency import processes
+from efficiency.runs import slots
 from efficiency.store import RunRecord, RunStore
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def close_all() -> None:
 class Executor(Protocol):
     def start(self, run_id: int) -> int: ...
     def alive(self, pid: int) -> bool: ...
-    def kill(self, pid: int) -> None: ...
+    def kill(self, pid: int) -> bool: ...
 
 
 @dataclass(eq=False)  # identity semantics: held in a WeakSet, one per server
@@ -122,7 +123,9 @@ class Scheduler:
         if record.host != self.store.host or not processes.alive(record.pid, record.pid_started_at):
             return
         log.warning("run %s ignored its stop request for %.0f s: killing pid %s", record.id, waited, record.pid)
-        self.executor.kill(record.pid)
+        if not self.executor.kill(record.pid):
+            log.warning("run %s: pid %s belongs to another user; its run is left as it is", record.id, record.pid)
+            return
         # Conditional: if the run finished on its own just now, its own final status stands.
         self.store.finish_if_running(
             record.id,

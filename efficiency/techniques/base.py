@@ -73,7 +73,7 @@ def parse_params(cls: type, params: dict[str, Any], technique: str) -> Any:
     hints = typing.get_type_hints(cls)
     values = {}
     for key, value in params.items():
-        values[key] = typed(value, hints[key], f"{technique}.{key}")
+        values[key] = typed(value, hints[key], f"{technique}.{key}", from_cli=True)
         choices = fields[key].metadata.get("choices")
         if choices and values[key] not in choices and not isinstance(values[key], list):
             raise ConfigError(f"{technique}.{key} is '{value}': choose one of {', '.join(map(str, choices))}.")

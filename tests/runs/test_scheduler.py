@@ -30,12 +30,13 @@ class FakeExecutor:
     def alive(self, pid: int) -> bool:
         return any(p.pid == pid and p.poll() is None for p in self.processes)
 
-    def kill(self, pid: int) -> None:
+    def kill(self, pid: int) -> bool:
         self.killed.append(pid)
         for p in self.processes:
             if p.pid == pid:
                 p.kill()
                 p.wait()
+        return True
 
     def close(self) -> None:
         for p in self.processes:

@@ -2,7 +2,7 @@ import os
 import subprocess
 import sys
 
-from efficiency.runs import processes
+from efficiency import processes
 
 
 def test_a_live_process_is_alive_only_with_its_own_start_time():
@@ -24,3 +24,11 @@ def test_launch_module_runs_python_in_the_background_with_passive_threads(tmp_pa
     pid = processes.launch_module("json.tool", ["--help"], log)
     os.waitpid(pid, 0)
     assert "json.tool" in log.read_text(encoding="utf-8")
+
+
+def test_kill_says_whether_the_process_was_ours_to_end():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    assert processes.kill(child.pid)
+    child.wait(timeout=10)
+    assert processes.kill(child.pid), "a process that has ended needs no killing"
+    assert not processes.kill(1) or os.getuid() == 0, "init belongs to root: not ours to end"

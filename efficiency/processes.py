@@ -7,7 +7,6 @@ time matches the one recorded when it started.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -62,7 +61,12 @@ def launch_module(module: str, args: list[str], log: Path) -> int:
     return process.pid
 
 
-def kill(pid: int) -> None:
-    """The fallback when a stop request was not honoured in time."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+def kill(pid: int) -> bool:
+    """The fallback when a stop request was not honoured in time; False when the process is not ours to end."""
+    try:
         os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return True  # it ended on its own
+    except PermissionError:
+        return False
+    return True
