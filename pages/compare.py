@@ -177,7 +177,8 @@ def group_hover(group: Group, baseline: Group | None, quality: str, cost: str) -
     return "<br>".join(lines)
 
 
-def frontier_chart(groups: list[Group]) -> None:
+def frontier_axes(groups: list[Group]) -> tuple[int, str, str, bool]:
+    """The baseline for the hover (0: full fine-tuning of the same model), the quality, the cost, log or not."""
     choices = [0] + [g.run_ids[0] for g in groups]
     by_id = {g.run_ids[0]: g for g in groups}
     picked = st.selectbox(
@@ -209,6 +210,12 @@ def frontier_chart(groups: list[Group]) -> None:
         key=f"cmp.log.{cost}",
         help="Costs that span orders of magnitude read better on a log axis.",
     )
+    return picked, quality, cost, log_x
+
+
+def frontier_chart(groups: list[Group]) -> None:
+    by_id = {g.run_ids[0]: g for g in groups}
+    picked, quality, cost, log_x = frontier_axes(groups)
     x_title, y_title = figure(cost).axis_title, figure(quality).axis_title
     usable = [g for g in groups if g.mean.get(cost) is not None and g.mean.get(quality) is not None]
     if not usable:
@@ -283,6 +290,12 @@ def a_versus_b(groups: list[Group]) -> tuple[Group, Group] | None:
         ]
         for column, name, default, tag, help in pickers
     )
+    versus_card(a, b)
+    return a, b
+
+
+def versus_card(a: Group, b: Group) -> None:
+    """B against A in words: time, FLOPs, quality points against the seeds' noise, CO2 saved, what differs."""
     result = versus(a, b, st.session_state.get("cmp.quality", "accuracy"))
     with st.container(border=True):
         st.markdown(f"#### B against A: {versus_sentence(result) or 'no figures to compare'}")
@@ -317,7 +330,6 @@ def a_versus_b(groups: list[Group]) -> tuple[Group, Group] | None:
         diff = config_diff(a.config, b.config)
         if diff:
             st.caption("B differs from A in: " + "; ".join(diff))
-    return a, b
 
 
 def repricing(group: Group) -> None:

@@ -458,21 +458,8 @@ def advanced(base: RunConfig) -> dict[str, Any]:
     return {"train": train, "data": data, "run": run, "measure": measure}
 
 
-def build(base: RunConfig) -> None:
-    st.markdown("##### Model and data")
-    left, right = st.columns(2)
-    with left:
-        model = pick_model(base)
-    with right:
-        data = pick_dataset(base)
-    if data is not None:
-        dataset_card(data)
-    st.markdown("##### Techniques")
-    techniques = pick_techniques(base, model, data.dataset if data is not None else "")
-    chosen = advanced(base)
-    data_cfg = dataclasses.replace(data, **chosen["data"]) if data is not None else None
-    preview = show_preview(data_cfg, model, chosen["run"]["seed"]) if data_cfg is not None and model else None
-    st.markdown("##### Run")
+def run_identity(base: RunConfig) -> tuple[str, str, bool]:
+    """The run's name, its note, and whether to keep the trained model."""
     left, middle, right = st.columns([2, 3, 1])
     name = left.text_input(
         "Name",
@@ -493,6 +480,25 @@ def build(base: RunConfig) -> None:
         help=help_of(RunConfig, "save_model"),
         persist_state="session",
     )
+    return name, note, keep
+
+
+def build(base: RunConfig) -> None:
+    st.markdown("##### Model and data")
+    left, right = st.columns(2)
+    with left:
+        model = pick_model(base)
+    with right:
+        data = pick_dataset(base)
+    if data is not None:
+        dataset_card(data)
+    st.markdown("##### Techniques")
+    techniques = pick_techniques(base, model, data.dataset if data is not None else "")
+    chosen = advanced(base)
+    data_cfg = dataclasses.replace(data, **chosen["data"]) if data is not None else None
+    preview = show_preview(data_cfg, model, chosen["run"]["seed"]) if data_cfg is not None and model else None
+    st.markdown("##### Run")
+    name, note, keep = run_identity(base)
     if not model or data_cfg is None:
         st.info("Choose a model and a dataset to go on.")
         return
@@ -507,6 +513,11 @@ def build(base: RunConfig) -> None:
         save_model=keep,
         **chosen["run"],
     )
+    train_button(config, preview)
+
+
+def train_button(config: RunConfig, preview: Any) -> None:
+    """The config's first problem in words, its predicted cost, and Train (disabled while a problem stands)."""
     from efficiency.runs import checks  # torch: after the page has painted
 
     problem = checks.problem(config)

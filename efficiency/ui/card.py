@@ -20,13 +20,43 @@ from efficiency.ui.router import PAGES, page_link
 
 
 def result_card(record: RunRecord) -> None:
+    """A run's result: its status, every figure with its provenance, its charts, what the techniques did."""
     metrics = record.metrics or {}
+    if not _status(record, metrics):
+        return
+    if not metrics:
+        rows = get_store().progress_of(record.id)
+        if rows:
+            chart(charts.loss_curve(rows, title="Training loss until it ended"), key=f"partial-{record.id}")
+        return
+    _figure_tiles(metrics)
+    if record.estimate:
+        _predicted_vs_measured(record.estimate, metrics)
+    _charts(record, metrics)
+    _details(record, metrics)
+    _next_steps(record)
+    with st.expander("How each figure was measured"):
+        counted_vs_rule_of_thumb(metrics)
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"figure": k, "kind": v["kind"], "method": v["method"]}
+                    for k, v in metrics.get("provenance", {}).items()
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _status(record: RunRecord, metrics: dict[str, Any]) -> bool:
+    """A failed, interrupted or stopped run says so; False when nothing more is to be shown (a failure)."""
     if record.status == "failed":
         st.error(record.error or "The run failed.", icon=":material/error:")
         if record.traceback:
             with st.expander("Technical details (for a bug report)"):
                 st.code(record.traceback[-4000:])
-        return
+        return False
     if record.status == "interrupted":
         st.warning(record.error, icon=":material/warning:")
     if record.status == "stopped":
@@ -37,11 +67,11 @@ def result_card(record: RunRecord) -> None:
             else (record.error or "Stopped before training began."),
             icon=":material/stop_circle:",
         )
-    if not metrics:
-        rows = get_store().progress_of(record.id)
-        if rows:
-            chart(charts.loss_curve(rows, title="Training loss until it ended"), key=f"partial-{record.id}")
-        return
+    return True
+
+
+def _figure_tiles(metrics: dict[str, Any]) -> None:
+    """The card's figures from the catalogue, each with its provenance badge, and a warning on a busy machine."""
     provenance = metrics.get("provenance", {})
     busy = metrics.get("other_cpu_share")
     if busy is not None and busy > BUSY_SHARE:
@@ -60,8 +90,9 @@ def result_card(record: RunRecord) -> None:
                 if info:
                     colour = BADGE_COLOURS.get(info["kind"], "gray")
                     st.markdown(f":{colour}-badge[{info['kind']}]", help=info["method"])
-    if record.estimate:
-        _predicted_vs_measured(record.estimate, metrics)
+
+
+def _charts(record: RunRecord, metrics: dict[str, Any]) -> None:
     figures = []
     curves = record.curves or {}
     if curves.get("train"):
@@ -73,6 +104,10 @@ def result_card(record: RunRecord) -> None:
             ("Confusion matrix", charts.confusion_matrix(metrics["confusion_matrix"], metrics["label_names"]))
         )
     chart_row(figures, key=f"result-{record.id}")
+
+
+def _details(record: RunRecord, metrics: dict[str, Any]) -> None:
+    """What each technique did, the misclassified examples, and the sentence box of a kept model."""
     techniques = metrics.get("techniques") or {}
     if techniques:
         with st.expander("What each technique did", expanded=True):
@@ -89,14 +124,6 @@ def result_card(record: RunRecord) -> None:
         st.caption(
             ":material/info: To try your own sentences on a model, tick *Keep the trained model* before training "
             "(Advanced settings); this run's model was not kept."
-        )
-    _next_steps(record)
-    with st.expander("How each figure was measured"):
-        counted_vs_rule_of_thumb(metrics)
-        st.dataframe(
-            pd.DataFrame([{"figure": k, "kind": v["kind"], "method": v["method"]} for k, v in provenance.items()]),
-            hide_index=True,
-            width="stretch",
         )
 
 
