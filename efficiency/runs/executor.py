@@ -8,7 +8,10 @@ this interface: start, alive, kill.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+
+import psutil
 
 from efficiency import paths, processes
 
@@ -24,15 +27,19 @@ class LocalProcessExecutor:
 
     def __init__(self, store_url: str) -> None:
         self.store_url = store_url
+        self._started_at: dict[int, float] = {}  # pid -> its start time: a reused pid is not our worker
 
     def start(self, run_id: int) -> int:
-        return processes.launch_module(
+        pid = processes.launch_module(
             "efficiency.runs.worker", [str(run_id), "--store", self.store_url], log_path(run_id)
         )
+        # A worker that ended at once (a broken install) has no start time: alive() then goes by the pid alone.
+        with contextlib.suppress(psutil.Error):
+            self._started_at[pid] = processes.started_at(pid)
+        return pid
 
-    @staticmethod
-    def alive(pid: int) -> bool:
-        return processes.alive(pid)
+    def alive(self, pid: int) -> bool:
+        return processes.alive(pid, self._started_at.get(pid))
 
     @staticmethod
     def kill(pid: int) -> bool:

@@ -23,6 +23,7 @@ import torch
 
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
+from efficiency.figures import FIGURES
 from efficiency.measure import environment
 from efficiency.model_names import TFIDF
 from efficiency.runs import baseline, finetune
@@ -48,11 +49,10 @@ class RunResult:
     def summary(self) -> dict[str, Any]:
         """The flat record `train --json` prints."""
         m = self.metrics
-        keys = (
-            "accuracy", "macro_f1", "train_wall_s", "eval_wall_s", "train_flops", "energy_kwh", "energy_method",
-            "co2_kg", "carbon_intensity_g_per_kwh", "country", "peak_memory_mb", "total_params", "trainable_params",
-            "model_size_mb", "latency_ms_b1", "latency_ms_b32", "stopped_at", "techniques",
-        )  # fmt: skip
+        # Every figure of the catalogue, then what says how the energy was priced and what the techniques did.
+        keys = [f.key for f in FIGURES] + [
+            "energy_method", "carbon_intensity_g_per_kwh", "country", "stopped_at", "techniques",
+        ]  # fmt: skip
         return {
             "run_id": self.run_id,
             "status": self.status,
