@@ -292,6 +292,11 @@ def pick_dataset(base: RunConfig) -> DataConfig | None:
             )
             return None
         return DataConfig(dataset=chosen)
+    return pick_own_file()
+
+
+def pick_own_file() -> DataConfig | None:
+    """The user's own CSV/TSV (kept across page visits) and its text and label columns."""
     upload = st.file_uploader(
         "Your labelled texts",
         type=["csv", "tsv", "txt"],
