@@ -29,6 +29,7 @@ from typing import Any
 from efficiency import paths
 from efficiency.config import RunConfig
 from efficiency.measure.carbon import intensity_g_per_kwh
+from efficiency.model_names import TFIDF
 
 PROBE_BATCH = 16
 PROBE_LENGTH = 64
@@ -278,8 +279,6 @@ def average_power_w(metrics: dict[str, Any]) -> float | None:
 
 def device_power_w(store: Any, device: str, calibration: Calibration | None = None) -> tuple[float | None, str]:
     """Average power on this device, for the energy estimate: the latest finished run's, else the calibration's."""
-    from efficiency.model_names import TFIDF
-
     for record in store.list(status="finished", limit=50):
         if record.device == device and record.model != TFIDF:
             watts = average_power_w(record.metrics or {})

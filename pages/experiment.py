@@ -21,6 +21,7 @@ from efficiency.errors import EfficiencyError
 from efficiency.fields import help_of
 from efficiency.model_names import MINILM, TFIDF, TINY
 from efficiency.preview import load_tokenizer, preview_dataset
+from efficiency.runs import checks
 from efficiency.techniques import FACTS, PILLARS, describe, group, in_pillar
 from efficiency.techniques.facts import WHAT_TRAINS
 
@@ -523,8 +524,6 @@ def build(base: RunConfig) -> None:
 
 def train_button(config: RunConfig, preview: Any) -> None:
     """The config's first problem in words, its predicted cost, and Train (disabled while a problem stands)."""
-    from efficiency.runs import checks  # torch: after the page has painted
-
     problem = checks.problem(config)
     predicted = ui.predicted_cost(config, preview) if problem is None else None
     if problem:

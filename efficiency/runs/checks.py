@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from efficiency.devices import run_device
 from efficiency.techniques import validate_techniques
 
 if TYPE_CHECKING:
@@ -19,6 +18,8 @@ if TYPE_CHECKING:
 
 def checked_device(config: RunConfig) -> torch.device:
     """The device `config` runs on, after refusing any impossible setting with a message that says what to change."""
+    from efficiency.devices import run_device  # torch: on the first check, not when a page imports this
+
     config.validate()
     device = run_device(config.model.name, config.device)
     validate_techniques(config, device)  # the combinations that depend on the device (amp, quant)
@@ -27,6 +28,8 @@ def checked_device(config: RunConfig) -> torch.device:
 
 def device_name(config: RunConfig) -> str:
     """'cpu', 'cuda:0' or 'mps': the device `config` would take, the key the queue orders runs by."""
+    from efficiency.devices import run_device
+
     return str(run_device(config.model.name, config.device))
 
 

@@ -14,13 +14,8 @@ from efficiency.estimate import estimate_run
 from efficiency.figures import human
 from efficiency.model_names import TFIDF
 from efficiency.runs.calibrations import auto_calibrate, calibrating, start_calibration
+from efficiency.runs.checks import device_name
 from efficiency.ui.resources import get_store
-
-
-def device_name(config: RunConfig) -> str:
-    from efficiency.runs.checks import device_name as name  # torch: after the page's first paint
-
-    return name(config)
 
 
 def predicted_cost(config: RunConfig, preview: Any) -> dict[str, Any] | None:

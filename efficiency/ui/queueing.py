@@ -10,6 +10,7 @@ import streamlit as st
 from efficiency import lab_settings
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
+from efficiency.runs.checks import checked_device, device_name
 from efficiency.store import RunRecord
 from efficiency.ui.resources import get_scheduler, get_store
 
@@ -21,8 +22,6 @@ def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | 
         own = config.train.time_limit_s
         config.train.time_limit_s = limit_s if own is None else min(own, limit_s)
     config.measure.country = config.measure.country or st.session_state.get("country")
-    from efficiency.runs.checks import checked_device  # torch: paid at the first submit, not at a page's first paint
-
     try:
         device = str(checked_device(config))
     except EfficiencyError as exc:
@@ -47,13 +46,7 @@ def repeat_with_seeds(record: RunRecord, more: int = 2) -> list[int]:
         base_name = re.sub(r" \(seed \d+\)$", "", record.name)
         config = RunConfig.from_dict({**record.config, "seed": seed, "name": f"{base_name} (seed {seed})"})
         ids.append(
-            store.create_run(config.to_dict(), device=record.device or _device_name(config), estimate=record.estimate)
+            store.create_run(config.to_dict(), device=record.device or device_name(config), estimate=record.estimate)
         )
     get_scheduler().wake()
     return ids
-
-
-def _device_name(config: RunConfig) -> str:
-    from efficiency.runs.checks import device_name
-
-    return device_name(config)
