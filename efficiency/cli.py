@@ -12,7 +12,6 @@ import dataclasses
 import json
 import sys
 import threading
-import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from efficiency.config import SECTIONS, RunConfig, parse_technique
 from efficiency.errors import EfficiencyError
+from efficiency.fields import base_type
 from efficiency.figures import FIGURES, qualities
 from efficiency.model_names import MINILM
 
@@ -28,13 +28,6 @@ EXIT_STOPPED = 130
 
 
 # --- flags generated from the config -----------------------------------------------------------
-def _base_type(annotation: Any) -> type:
-    """int | None -> int."""
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        return next(a for a in typing.get_args(annotation) if a is not type(None))
-    return annotation
-
-
 def _config_fields() -> list[tuple[str | None, dataclasses.Field[Any], type]]:
     """(section or None for top level, field, base type) for every field with a CLI flag."""
     out = []
@@ -42,7 +35,7 @@ def _config_fields() -> list[tuple[str | None, dataclasses.Field[Any], type]]:
         hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
             if f.metadata.get("flag"):
-                out.append((section, f, _base_type(hints[f.name])))
+                out.append((section, f, base_type(hints[f.name])))
     return out
 
 

@@ -70,6 +70,13 @@ def typed(value: Any, annotation: Any, where: str, *, from_cli: bool = False) ->
     return value
 
 
+def base_type(annotation: Any) -> type:
+    """int | None -> int; a plain annotation as it is."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return next(a for a in typing.get_args(annotation) if a is not type(None))
+    return annotation
+
+
 def help_of(cls: type, name: str) -> str:
     """The help text of a setting: the CLI's help and the app's tooltip."""
     return next(f.metadata.get("help", "") for f in dataclasses.fields(cls) if f.name == name)

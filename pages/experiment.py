@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import re
-import typing
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +19,9 @@ from efficiency.fields import help_of
 from efficiency.model_names import MINILM, TFIDF, TINY
 from efficiency.preview import load_tokenizer, preview_dataset
 from efficiency.runs import checks
-from efficiency.techniques import FACTS, PILLARS, describe, group, in_pillar
+from efficiency.techniques import FACTS, PILLARS, group, in_pillar
 from efficiency.techniques.facts import WHAT_TRAINS
+from efficiency.ui import forms
 
 MODELS = {
     MINILM: "MiniLM: all-MiniLM-L6-v2, 22M parameters (offline)",
@@ -59,142 +57,6 @@ ADVANCED_TRAIN = [
     "eval_batch_size",
     "time_limit_s",
 ]
-
-
-# --- widgets generated from the config's own fields and help ---------------------------------------------
-def value_widget(label: str, kind: str, default: Any, help: str, key: str, choices: list | None = None) -> Any:
-    """One widget for one setting, chosen by its type; the setting's help text is its tooltip."""
-    if choices:
-        return st.selectbox(
-            label,
-            choices,
-            index=choices.index(default) if default in choices else 0,
-            help=help,
-            key=key,
-            persist_state="session",
-        )
-    if kind == "bool":
-        return st.checkbox(label, value=bool(default), help=help, key=key, persist_state="session")
-    if kind == "int":
-        return int(st.number_input(label, value=int(default), step=1, help=help, key=key, persist_state="session"))
-    if kind == "float":
-        value = float(default)
-        step = 10.0 ** (math.floor(math.log10(abs(value))) - 1) if value else 0.01  # +/- moves the second digit
-        return float(
-            st.number_input(label, value=value, step=step, format="%g", help=help, key=key, persist_state="session")
-        )
-    if kind == "list":
-        text = st.text_input(
-            label,
-            value="+".join(map(str, default)),
-            help=f"{help} Join several with '+'.",
-            key=key,
-            persist_state="session",
-        )
-        return [part.strip() for part in text.split("+") if part.strip()]
-    return st.text_input(label, value=str(default), help=help, key=key, persist_state="session")
-
-
-def optional_widget(cls: type, name: str, current: Any, key: str) -> Any:
-    """A setting whose None means 'the recommended default': a checkbox, then the value."""
-    base = _base_type(typing.get_type_hints(cls)[name])
-    label = name.replace("_", " ")
-    auto = st.checkbox(
-        f"{label}: recommended default",
-        value=current is None,
-        key=f"{key}-auto",
-        help=help_of(cls, name),
-        persist_state="session",
-    )
-    if auto:
-        return None
-    start = (
-        current
-        if current is not None
-        else {"learning_rate": 2e-4, "time_limit_s": 300.0, "limit_train": 500, "max_length": 128, "dropout": 0.1}.get(
-            name, 0
-        )
-    )
-    return value_widget(label, base.__name__, start, help_of(cls, name), key)
-
-
-def _base_type(annotation: Any) -> type:
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    return args[0] if args else annotation
-
-
-def settings_of(cls: type, current: Any, names: list[str], prefix: str) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    values = {}
-    for name in names:
-        annotation = hints[name]
-        optional = type(None) in typing.get_args(annotation)
-        if optional:
-            values[name] = optional_widget(cls, name, getattr(current, name), f"{prefix}.{name}")
-        else:
-            values[name] = value_widget(
-                name.replace("_", " "),
-                _base_type(annotation).__name__,
-                getattr(current, name),
-                help_of(cls, name),
-                f"{prefix}.{name}",
-            )
-    return values
-
-
-def technique_settings(
-    name: str, current: dict[str, Any], special: dict[str, Callable[[dict[str, Any], Any], Any]] | None = None
-) -> dict[str, Any]:
-    """The technique's settings; only those changed from their defaults go into the config.
-
-    `special` gives a field its own widget (the distillation teacher: a list of kept runs, not free text).
-    """
-    chosen = {}
-    for f in describe(name)["fields"]:
-        start = current.get(f["name"], f["default"])
-        if special and f["name"] in special:
-            value = special[f["name"]](f, start)
-        else:
-            key = f"exp.t.{name}.{f['name']}"
-            value = value_widget(f["name"].replace("_", " "), f["type"], start, f["help"], key, f["choices"])
-        if value != f["default"]:
-            chosen[f["name"]] = value
-    return chosen
-
-
-def teacher_widget(name: str, field: dict[str, Any], current: Any, model: str, dataset: str) -> str:
-    """The distillation teacher: trained in this job, or one of the kept full fine-tuning runs that fit."""
-    kept = [
-        r
-        for r in ui.get_store().list(status="finished")
-        if r.model_path and r.model == model and r.dataset == dataset and not (r.config or {}).get("techniques")
-    ]
-    options = ["train"] + [str(r.id) for r in kept]
-    # Short: an option must fit a third of the page; accuracy first, as a teacher is chosen by it.
-    names = {str(r.id): f"run {r.id} · acc {(r.metrics or {}).get('accuracy', 0):.3f} · {r.name}" for r in kept}
-    current = str(current)
-    if current not in options:  # a teacher from a run that was deleted, or from another model or dataset
-        current = "train"
-    choice = st.selectbox(
-        field["name"],
-        options,
-        index=options.index(current),
-        format_func=lambda o: "trained first, in this run" if o == "train" else names[o],
-        help=field["help"]
-        + (
-            ""
-            if kept
-            else " No kept full fine-tuning run of this model and dataset yet: tick 'Keep the trained model' on one."
-        ),
-        key=f"exp.t.{name}.{field['name']}",
-        persist_state="session",
-    )
-    return choice
-
-
-def technique_help(name: str) -> str:
-    info = describe(name)
-    return f"{info['summary']} {info['lesson']} Source: {info['citation']}"
 
 
 # --- cached reads -------------------------------------------------------------------------------------------
@@ -434,13 +296,17 @@ def _choose_one(exclusive: str, current: dict[str, dict]) -> list[TechniqueSpec]
     if name == "none":
         return []
     st.caption(FACTS[name].lesson)
-    return [TechniqueSpec(name, technique_settings(name, current.get(name, {})))]
+    return [TechniqueSpec(name, forms.technique_settings(name, current.get(name, {})))]
 
 
 def _toggle(name: str, current: dict[str, dict], model: str, dataset: str) -> list[TechniqueSpec]:
     facts = FACTS[name]
     on = st.toggle(
-        facts.title, value=name in current, help=technique_help(name), key=f"exp.on.{name}", persist_state="session"
+        facts.title,
+        value=name in current,
+        help=forms.technique_help(name),
+        key=f"exp.on.{name}",
+        persist_state="session",
     )
     if not on:
         return []
@@ -448,19 +314,19 @@ def _toggle(name: str, current: dict[str, dict], model: str, dataset: str) -> li
         st.caption(facts.summary)
         special = {}
         if facts.teacher_setting:  # a list of the kept runs that can teach, not free text
-            special[facts.teacher_setting] = lambda f, value: teacher_widget(name, f, value, model, dataset)
-        return [TechniqueSpec(name, technique_settings(name, current.get(name, {}), special))]
+            special[facts.teacher_setting] = lambda f, value: forms.teacher_widget(name, f, value, model, dataset)
+        return [TechniqueSpec(name, forms.technique_settings(name, current.get(name, {}), special))]
 
 
 def advanced(base: RunConfig) -> dict[str, Any]:
     with st.expander("Advanced: training, data and measurement settings"):
         left, right = st.columns(2)
         with left:
-            train = settings_of(TrainConfig, base.train, ADVANCED_TRAIN, "exp.train")
+            train = forms.settings_of(TrainConfig, base.train, ADVANCED_TRAIN, "exp.train")
         with right:
-            data = settings_of(DataConfig, base.data, ["limit_train", "max_length"], "exp.data")
-            run = settings_of(RunConfig, base, ["seed", "device"], "exp.run")
-            measure = settings_of(MeasureConfig, base.measure, ["energy", "flops", "latency"], "exp.measure")
+            data = forms.settings_of(DataConfig, base.data, ["limit_train", "max_length"], "exp.data")
+            run = forms.settings_of(RunConfig, base, ["seed", "device"], "exp.run")
+            measure = forms.settings_of(MeasureConfig, base.measure, ["energy", "flops", "latency"], "exp.measure")
     return {"train": train, "data": data, "run": run, "measure": measure}
 
 
