@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
+
+from efficiency.label_placement import place_labels
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -80,10 +84,23 @@ CURVE_AXES = {
 }
 
 
+PRESENTATION_TICK_PX = 20
+
+
+def _sized(figure: go.Figure) -> bool:
+    return bool((figure.layout.meta or {}).get("sized_for_labels")) if isinstance(figure.layout.meta, dict) else False
+
+
 def styled(figure: go.Figure, presentation: bool = False) -> go.Figure:
     """Large type and thick lines for a projector; the default look otherwise."""
     if presentation:
-        figure.update_layout(font={"size": 22}, title_font={"size": 28}, height=max(figure.layout.height or 0, 560))
+        figure.update_layout(font={"size": 22}, title_font={"size": 28}, hoverlabel={"font": {"size": 20}})
+        if not _sized(figure):  # a figure sized for its labels keeps its size
+            figure.update_layout(height=max(figure.layout.height or 0, 560))
+        # Set on each part too: Streamlit's chart theme gives ticks and legends sizes of their own.
+        figure.update_xaxes(tickfont_size=PRESENTATION_TICK_PX, title_font_size=22)
+        figure.update_yaxes(tickfont_size=PRESENTATION_TICK_PX, title_font_size=22)
+        figure.update_layout(legend_font_size=20)
         figure.update_traces(selector={"type": "scatter"}, line_width=4)
     return figure
 
@@ -151,6 +168,27 @@ def prediction(probabilities: dict[str, float]) -> go.Figure:
 
 
 # --- compare page ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FrontierLook:
+    """The frontier chart's sizes: the figure's, its margins and its type, for a screen or a projector.
+
+    `min_width_px` is the narrowest the figure is drawn at (the page's main column at 1280 pixels wide):
+    the point labels are placed for it and stay apart at any greater width.
+    """
+
+    height_px: int
+    min_width_px: int
+    font_px: int
+    margin: tuple[int, int, int, int]  # left, right, top, bottom (before the legend's rows)
+
+
+LOOKS = {
+    False: FrontierLook(height_px=480, min_width_px=600, font_px=12, margin=(70, 20, 50, 60)),
+    True: FrontierLook(height_px=440, min_width_px=680, font_px=18, margin=(100, 24, 50, 84)),
+}
+MAX_MARKER_PX = 25
+
+
 def frontier(
     points: Sequence[dict[str, Any]],
     x_title: str,
@@ -158,55 +196,132 @@ def frontier(
     log_x: bool = False,
     title: str = "",
     y_bounds: tuple[float, float] | None = None,
+    presentation: bool = False,
 ) -> go.Figure:
     """Quality against cost: each point an experiment (seeds averaged, sd as error bars).
 
     A point is {label, x, y, x_sd, y_sd, n, on_front, hover}. Points on the Pareto frontier are
-    coloured and joined by a step line; dominated ones are grey. `y_bounds` keeps the y-axis within
-    what the quality can be (0 to 1), where plotly would draw one point alone from 0.5 to 1.5.
+    coloured and joined by a step line; dominated ones are grey. Each point is named beside it, placed
+    so that no two names overlap (label_placement.py). `y_bounds` keeps the y-axis within what the
+    quality can be (0 to 1), where plotly would draw one point alone from 0.5 to 1.5.
     """
+    look = LOOKS[presentation]
     figure = go.Figure()
-    leaning = dict(zip(map(id, points), _label_positions([p["x"] for p in points], log_x), strict=True))
     front = sorted((p for p in points if p["on_front"]), key=lambda p: p["x"])
     if len(front) > 1:
         figure.add_trace(_frontier_line(front))
     for on_front, name, colour in ((True, "on the frontier", PALETTE[0]), (False, "dominated", GREY)):
         chosen = [p for p in points if p["on_front"] == on_front]
-        if not chosen:
-            continue
-        figure.add_trace(
-            go.Scatter(
-                x=[p["x"] for p in chosen],
-                y=[p["y"] for p in chosen],
-                error_y={"type": "data", "array": [p.get("y_sd") or 0 for p in chosen], "visible": True},
-                error_x={"type": "data", "array": [p.get("x_sd") or 0 for p in chosen], "visible": True},
-                mode="markers+text",
-                text=[p["label"] for p in chosen],
-                textposition=[leaning[id(p)] for p in chosen],
-                marker={
-                    "color": colour,
-                    "size": [10 + 3 * min(p.get("n", 1), 5) for p in chosen],
-                    "line": {"color": "white", "width": 1},
-                },
-                hovertext=[p.get("hover", "") for p in chosen],
-                hoverinfo="text",
-                cliponaxis=False,  # a label at the plot's edge stays whole
-                name=name,
-            )
-        )
+        if chosen:
+            figure.add_trace(_points(chosen, name, colour))
+    # More room on the right: the dearest points' names need a place beside them too.
+    x_range = _padded([v for p in points for v in _spread(p, "x")], log_x, room=(0.08, 0.2))
+    if y_bounds is not None and points:
+        y_range = bounded_range([v for p in points for v in _spread(p, "y")], y_bounds)
+    else:
+        y_range = _padded([v for p in points for v in _spread(p, "y")], False)
+    numbered = _name_points(figure, points, x_range, y_range, log_x, look)
+    left, right, top, bottom = look.margin
+    legend_rows = 2 + len(numbered)  # the trace names may wrap to two rows; a numbered label has its own
     figure.update_layout(
         title=title,
-        xaxis_title=x_title,
-        yaxis_title=y_title,
-        xaxis_type="log" if log_x else "linear",
-        margin={"l": 60, "r": 60, "t": 60, "b": 10},
-        height=480,
-        legend={"orientation": "h", "y": -0.15},
+        xaxis={"title": x_title, "type": "log" if log_x else "linear", "range": x_range, "automargin": False},
+        yaxis={"title": y_title, "range": y_range, "automargin": False},
+        # Fixed margins: the plot area must be where the labels were placed for.
+        margin={
+            "l": left,
+            "r": right,
+            "t": top,
+            "b": bottom + int(legend_rows * look.font_px * 1.5),
+            "autoexpand": False,
+        },
+        height=look.height_px + int(legend_rows * look.font_px * 1.5),
+        legend={"orientation": "h", "y": -bottom / look.height_px, "yanchor": "top", "x": 0},
+        meta={"sized_for_labels": True},
     )
-    if y_bounds is not None and points:
-        spread = [p["y"] + sign * (p.get("y_sd") or 0) for p in points for sign in (-1, 1)]
-        figure.update_yaxes(range=bounded_range(spread, y_bounds))
     return figure
+
+
+def _points(chosen: Sequence[dict[str, Any]], name: str, colour: str) -> go.Scatter:
+    return go.Scatter(
+        x=[p["x"] for p in chosen],
+        y=[p["y"] for p in chosen],
+        error_y={"type": "data", "array": [p.get("y_sd") or 0 for p in chosen], "visible": True},
+        error_x={"type": "data", "array": [p.get("x_sd") or 0 for p in chosen], "visible": True},
+        mode="markers",
+        marker={
+            "color": colour,
+            "size": [10 + 3 * min(p.get("n", 1), 5) for p in chosen],  # at most MAX_MARKER_PX
+            "line": {"color": "white", "width": 1},
+        },
+        hovertext=[p.get("hover", "") for p in chosen],
+        hoverinfo="text",
+        name=name,
+    )
+
+
+def _spread(point: dict[str, Any], axis: str) -> list[float]:
+    """A point's value and the ends of its error bar."""
+    sd = point.get(f"{axis}_sd") or 0
+    return [point[axis] - sd, point[axis], point[axis] + sd]
+
+
+def _padded(values: Sequence[float], log: bool, room: tuple[float, float] = (0.08, 0.08)) -> list[float]:
+    """An axis range around `values` with some room before and after; in log10 units on a log axis."""
+    if log:
+        values = [math.log10(v) for v in values if v and v > 0]
+    if not values:
+        return [0.0, 1.0]
+    low, high = min(values), max(values)
+    span = (high - low) or (abs(high) or 1.0)
+    return [low - span * room[0], high + span * room[1]]
+
+
+def _name_points(
+    figure: go.Figure,
+    points: Sequence[dict[str, Any]],
+    x_range: Sequence[float],
+    y_range: Sequence[float],
+    log_x: bool,
+    look: FrontierLook,
+) -> list[str]:
+    """Each point's name as an annotation beside it; returns the names given a number instead."""
+    left, right, top, bottom = look.margin
+    width, height = look.min_width_px - left - right, look.height_px - top - bottom
+
+    def share(value: float, axis_range: Sequence[float], log: bool) -> float:
+        value = math.log10(value) if log and value > 0 else value
+        return (value - axis_range[0]) / ((axis_range[1] - axis_range[0]) or 1.0)
+
+    fractions = [(share(p["x"], x_range, log_x), share(p["y"], y_range, False)) for p in points]
+    labels = place_labels(fractions, [p["label"] for p in points], width, height, look.font_px, MAX_MARKER_PX)
+    numbered = []
+    for label in labels:
+        anchor = points[label.members[0]]
+        text = str(label.number) if label.number else "<br>".join(html.escape(line) for line in label.lines)
+        if label.number:
+            numbered.append(f"{label.number}: " + "; ".join(label.lines))
+        figure.add_annotation(
+            x=math.log10(anchor["x"]) if log_x and anchor["x"] > 0 else anchor["x"],
+            y=anchor["y"],
+            text=text,
+            showarrow=True,
+            arrowhead=0,
+            arrowwidth=1,
+            arrowcolor=GREY if label.leader else "rgba(0,0,0,0)",  # a leader line only for a far label
+            ax=label.dx_px,
+            ay=label.dy_px,
+            xanchor=label.x_side,
+            yanchor=label.y_side,
+            font={"size": look.font_px, "color": "#1f1f1f"},  # dark on white: it must read from the back row
+            bgcolor="rgba(255,255,255,0.85)",
+            name="point label",
+        )
+    for entry in numbered:  # the legend says what each number names
+        figure.add_trace(
+            go.Scatter(x=[None], y=[None], mode="markers", marker={"color": "rgba(0,0,0,0)"}, name=html.escape(entry))
+        )
+    return numbered
 
 
 def _frontier_line(front: Sequence[dict[str, Any]]) -> go.Scatter:
@@ -232,20 +347,6 @@ def bounded_range(values: Sequence[float], bounds: tuple[float, float], room: fl
     if end > high:
         start, end = max(low, start - (end - high)), high
     return [start, end]
-
-
-def _label_positions(xs: Sequence[float], log_x: bool) -> list[str]:
-    """Labels lean inwards: a point near the right edge is labelled on its left, so no label is cut off."""
-    values = [math.log10(x) if log_x and x and x > 0 else x for x in xs]
-    known = [v for v in values if v is not None]
-    if len(known) < 2 or max(known) == min(known):
-        return ["top center"] * len(xs)
-    low, span = min(known), max(known) - min(known)
-    positions = []
-    for v in values:
-        share = 0.5 if v is None else (v - low) / span
-        positions.append("top left" if share > 0.7 else "top right" if share < 0.3 else "top center")
-    return positions
 
 
 def loss_overlay(curves: dict[str, Sequence[dict[str, Any]]], x_key: str = "step") -> go.Figure:

@@ -22,6 +22,7 @@ from efficiency.figures import human as human  # re-exported: pages/experiment.p
 from efficiency.measure.carbon import co2_kg, intensity_g_per_kwh
 from efficiency.model_names import TFIDF
 from efficiency.store import RunRecord
+from efficiency.techniques import FACTS, in_words
 
 NOT_COMPARED = ("seed", "name", "note", "save_model", "version", "measure")  # repeats of one experiment may differ
 NOT_COMPARED_NESTED = {"train": ("time_limit_s",), "data": ("data_dir",)}  # in these too: they change no result
@@ -37,6 +38,19 @@ def technique_label(config: dict[str, Any]) -> str:
         params = ",".join(f"{k}={_short(v)}" for k, v in sorted(spec.get("params", {}).items()))
         parts.append(f"{spec['name']}({params})" if params else spec["name"])
     return " + ".join(parts)
+
+
+def experiment_in_words(config: dict[str, Any]) -> str:
+    """An experiment named in words from the techniques' own facts: 'LoRA r=8 + int8 after training'."""
+    techniques = config.get("techniques", [])
+    if not techniques:
+        return "TF-IDF baseline" if config.get("model", {}).get("name") == TFIDF else "Full fine-tuning"
+    return " + ".join(technique_in_words(spec["name"], spec.get("params", {})) for spec in techniques)
+
+
+def technique_in_words(name: str, params: dict[str, Any]) -> str:
+    """One technique in words; a technique no longer registered keeps its stored name."""
+    return in_words(name, params) if name in FACTS else name
 
 
 def _short(value: Any) -> str:
@@ -71,7 +85,7 @@ def run_frame(records: Sequence[RunRecord], country: str | None = None) -> pd.Da
                 "status": r.status,
                 "model": r.model,
                 "dataset": r.dataset,
-                "techniques": technique_label(r.config),
+                "techniques": experiment_in_words(r.config),
                 "technique_names": ", ".join(r.techniques) or "none",
                 "seed": r.seed,
                 "epochs": r.config.get("train", {}).get("epochs"),
@@ -127,7 +141,7 @@ def group_seeds(records: Sequence[RunRecord], country: str | None = None) -> lis
             sd[key] = statistics.stdev(values) if len(values) > 1 else None
         groups.append(
             Group(
-                label=technique_label(members[0].config),
+                label=experiment_in_words(members[0].config),
                 run_ids=[r.id for r in members],
                 seeds=[r.seed for r in members],
                 mean=mean,
@@ -146,7 +160,7 @@ def _distinct_labels(groups: list[Group]) -> list[Group]:
     for same in by_label.values():
         if len(same) < 2:
             continue
-        flats = [_flatten({k: v for k, v in g.config.items() if k != "techniques"}) for g in same]
+        flats = [_flatten({k: v for k, v in g.config.items() if k != "techniques"}) | _settings(g.config) for g in same]
         # The model first, where it ran last ('auto' and 'cpu' rarely set results apart).
         order = sorted(set().union(*flats), key=lambda k: (k != "model.name", k == "device", k))
         differing = [
@@ -162,6 +176,11 @@ def _distinct_labels(groups: list[Group]) -> list[Group]:
         for group, suffix in zip(same, suffixes, strict=True):
             group.label = f"{group.label} · {suffix}"
     return groups
+
+
+def _settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The techniques' settings as flat keys ('lora.target_modules'): what can set two 'LoRA r=8' apart."""
+    return {f"{t['name']}.{k}": v for t in config.get("techniques", []) for k, v in t.get("params", {}).items()}
 
 
 def _ignored(key: str) -> bool:

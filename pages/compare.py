@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -165,7 +167,8 @@ def deletion_outcome() -> None:
 
 def group_hover(group: Group, baseline: Group | None, quality: str, cost: str) -> str:
     q, sd = group.mean.get(quality), group.sd.get(quality)
-    lines = [f"<b>{group.label}</b>", f"runs {', '.join(map(str, group.run_ids))} (seeds {group.seeds})"]
+    # Plotly reads hover text as HTML: a label can hold a model's name as typed, so it is escaped.
+    lines = [f"<b>{html.escape(group.label)}</b>", f"runs {', '.join(map(str, group.run_ids))} (seeds {group.seeds})"]
     if q is not None:
         lines.append(f"{figure(quality).label} {q:.3f}" + (f" ± {sd:.3f} (sd)" if sd else " (one seed)"))
     value = group.mean.get(cost)
@@ -173,7 +176,7 @@ def group_hover(group: Group, baseline: Group | None, quality: str, cost: str) -
         lines.append(f"{figure(cost).axis_title}: {shown(cost, value):.3g}")
     if baseline is not None and baseline is not group:
         diff = config_diff(baseline.config, group.config)
-        lines.append("vs baseline: " + ("; ".join(diff[:6]) if diff else "same settings"))
+        lines.append("vs baseline: " + html.escape("; ".join(diff[:6]) if diff else "same settings"))
     return "<br>".join(lines)
 
 
@@ -188,7 +191,8 @@ def frontier_axes(groups: list[Group]) -> tuple[int, str, str, bool]:
         key=f"cmp.baseline.{hash(tuple(choices))}",
         help="Each point's hover lists the settings in which it differs from this run.",
     )
-    left, middle, right = st.columns([1, 2, 1])
+    # The toggle's column is wide enough for 'Log scale' in presentation mode's large type.
+    left, middle, right = st.columns([2, 3, 2])
     quality = left.selectbox(
         "Quality",
         [f.key for f in qualities()],
@@ -214,8 +218,17 @@ def frontier_axes(groups: list[Group]) -> tuple[int, str, str, bool]:
 
 
 def frontier_chart(groups: list[Group]) -> None:
+    first, second = st.container(), st.container()
+    # On a projector the chart comes first and its settings under it; on a screen the settings lead.
+    chart_slot, settings_slot = (first, second) if ui.presenting() else (second, first)
+    with settings_slot:
+        picked, quality, cost, log_x = frontier_axes(groups)
+    with chart_slot:
+        draw_frontier(groups, picked, quality, cost, log_x)
+
+
+def draw_frontier(groups: list[Group], picked: int, quality: str, cost: str, log_x: bool) -> None:
     by_id = {g.run_ids[0]: g for g in groups}
-    picked, quality, cost, log_x = frontier_axes(groups)
     x_title, y_title = figure(cost).axis_title, figure(quality).axis_title
     usable = [g for g in groups if g.mean.get(cost) is not None and g.mean.get(quality) is not None]
     if not usable:
@@ -243,6 +256,7 @@ def frontier_chart(groups: list[Group]) -> None:
             log_x,
             title=f"{y_title} against {x_title.lower()}",
             y_bounds=figure(quality).axis_range,
+            presentation=ui.presenting(),
         ),
         key="cmp.frontier",
     )
@@ -337,7 +351,7 @@ def repricing(group: Group) -> None:
     if not energy:
         return
     st.subheader("The same energy on other grids")
-    home = st.session_state.get("country")
+    home = ui.chosen_country()
     countries = list(dict.fromkeys([*([home] if home and home != "WORLD" else []), *REPRICE_COUNTRIES]))
     frame = reprice(energy, countries)
     ui.chart(charts.reprice(frame, highlight=home), key="cmp.reprice")
@@ -385,7 +399,20 @@ def no_runs_yet() -> None:
 
 
 def compare_runs(records: list) -> None:
-    country = st.session_state.get("country")
+    country = ui.chosen_country()
+    if ui.presenting():  # the chart on the first screen; the filters and the table fold away under it
+        charts_slot = st.container()
+        with st.expander("Runs shown: filters, table and export", expanded=False):
+            frame, selected = runs_shown(records, country)
+    else:
+        frame, selected = runs_shown(records, country)
+        charts_slot = st.container()
+    with charts_slot:
+        compare_charts(records, frame, selected, country)
+
+
+def runs_shown(records: list, country: str | None) -> tuple[pd.DataFrame, list[int]]:
+    """The filters, the run table and its actions: the runs the charts compare, and those selected."""
     frame = filters(run_frame(records, country))
     selected = run_table(frame)
     actions(selected, [int(i) for i in frame["run_id"]])
@@ -398,11 +425,16 @@ def compare_runs(records: list) -> None:
                 st.rerun()
 
         st.fragment(run_every=3.0)(refresh_when_a_run_ends)()
+    return frame, selected
+
+
+def compare_charts(records: list, frame: pd.DataFrame, selected: list[int], country: str | None) -> None:
+    """Accuracy against cost, A versus B, grids and loss curves: side by side, or one tab each on a projector."""
     chosen = {int(i) for i in frame["run_id"]}
     groups = group_seeds([r for r in records if r.id in chosen], country)
-    st.caption(
-        f"CO₂ is priced under the sidebar's grid ({country}) for every run, from its energy, so runs compare fairly."
-    )
+    note = f"CO₂ is priced under the sidebar's grid ({country}) for every run, from its energy, so runs compare fairly."
+    if not ui.presenting():
+        st.caption(note)
     tabs = (
         st.tabs(["Accuracy against cost", "A versus B", "Grids", "Loss curves"])
         if ui.presenting()
@@ -419,6 +451,8 @@ def compare_runs(records: list) -> None:
             repricing(groups[0])
     with tabs[3]:
         curves_overlay(selected, groups)
+    if ui.presenting():
+        st.caption(note)
 
 
 ui.page_start(ui.PAGES.compare.title)

@@ -3,7 +3,7 @@
 Trains a few real runs first (MiniLM on NusaX-senti Javanese, 1 epoch each, plus the TF-IDF
 baseline: about six minutes on a 2-core CPU) into a fresh app-data folder, so Compare has honest
 points to show; then serves the app on it and photographs each page, a run live and its result,
-and presentation mode. `--home DIR` reuses (and keeps) a folder from an earlier call.
+and presentation mode at a projector's 1280x720. `--home DIR` reuses (and keeps) a folder from an earlier call.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ def shoot(url: str, out: Path) -> None:
         page.get_by_text("Accuracy", exact=True).first.wait_for(timeout=600_000)
         settle()
         page.screenshot(path=str(out / "run-result.png"), full_page=True)
+        result_url = page.url  # the run's id lives in the address
 
         page.goto(f"{url}/compare?dataset=nusax-senti/javanese")
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
@@ -112,13 +113,25 @@ def shoot(url: str, out: Path) -> None:
         settle()
         page.screenshot(path=str(out / "methods.png"), full_page=False)
 
-        page.goto(f"{url}/compare?dataset=nusax-senti/javanese")
-        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-        page.get_by_text("Presentation mode").click()
-        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-        settle(4000)
-        page.screenshot(path=str(out / "presentation.png"), full_page=False)
+        presentation(browser, url, result_url, out)
         browser.close()
+
+
+def presentation(browser, url: str, result_url: str, out: Path) -> None:
+    """Presentation mode at a projector's 1280x720: Compare's chart, then a run's result card."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{url}/compare?dataset=nusax-senti/javanese")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.get_by_text("Presentation mode").click()
+    page.locator("g.annotation").first.wait_for(timeout=60_000)
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(4000)
+    page.screenshot(path=str(out / "presentation.png"), full_page=False)
+    page.goto(result_url)
+    page.get_by_text("Accuracy", exact=True).first.wait_for(timeout=60_000)
+    page.get_by_text("Presentation mode").click()
+    page.wait_for_timeout(4000)
+    page.screenshot(path=str(out / "presentation-result.png"), full_page=False)
 
 
 def main() -> int:

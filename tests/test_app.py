@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -317,6 +318,20 @@ def test_presentation_mode_enlarges_the_page():
     at.toggle(key="presentation").set_value(True).run()
     assert not at.exception
     assert any("font-size: 22px" in h.proto.body for h in at.get("html"))
+
+
+def test_presentation_mode_puts_compare_s_chart_first_and_folds_the_table_away():
+    finished_run(accuracy=0.70)
+    finished_run(("lora",), accuracy=0.69, train_wall_s=20.0)
+    at = page("compare")
+    at.toggle(key="presentation").set_value(True).run()
+    assert not at.exception
+    (folded,) = [e for e in at.expander if e.label.startswith("Runs shown")]
+    assert len(folded.dataframe) == 1 and len(at.main.dataframe) == 1, "the run table is inside the fold"
+    assert at.tabs[0].label == "Accuracy against cost", "one chart at a time"
+    (frontier,) = [c for c in at.tabs[0].get("plotly_chart")]
+    labels = [a["text"] for a in json.loads(frontier.proto.spec)["layout"]["annotations"]]
+    assert sorted(labels) == ["Full fine-tuning", "LoRA r=8"], "points named in words"
 
 
 def test_measuring_the_machine_stores_a_calibration_the_page_then_uses():

@@ -125,7 +125,7 @@ def story(server, first, second, tmp_path) -> None:
     first.goto(f"{server}/compare?dataset=nusax-senti/javanese&b={run_two}")
     chart = first.locator(".js-plotly-plot").first
     chart.wait_for(timeout=60_000)
-    chart.get_by_text("full fine-tuning").first.wait_for(timeout=30_000)  # the new point, labelled
+    chart.get_by_text("Full fine-tuning").first.wait_for(timeout=30_000)  # the new point, named in words
     first.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
 
 
@@ -159,3 +159,73 @@ def test_compare_deletes_a_selected_run_after_a_confirmation(browser):
         dialog.get_by_role("button", name="Delete", exact=True).click()
         page.get_by_text(f"Deleted run(s) {run_id}.").wait_for(timeout=30_000)
     assert store.get(run_id) is None
+
+
+# --- presentation mode at a projector's 1280x720 ------------------------------------------------------------------
+PROJECTOR = {"width": 1280, "height": 720}
+SIX_EXPERIMENTS = [  # techniques, accuracy, training seconds: two sit on top of each other, some crowd
+    ([], 0.72, 60.0),
+    ([("quant", {})], 0.72, 61.0),
+    ([("lora", {})], 0.70, 45.0),
+    ([("filter", {"method": "random", "keep": 0.5})], 0.69, 44.0),
+    ([("prune", {"method": "layers", "sparsity": 0.5})], 0.66, 35.0),
+    ([("probe", {})], 0.55, 30.0),
+    ([("amp", {})], 0.715, 58.0),
+]
+IN_WORDS = ["Full fine-tuning", "int8 after training", "LoRA r=8", "Random half of the data", "Half the layers removed",
+            "Linear probe", "bf16 mixed precision"]  # fmt: skip
+MEASURE_CHART = """() => {
+  const chart = document.querySelector('[data-testid="stPlotlyChart"]');
+  const texts = [...chart.querySelectorAll('svg text')].filter(t => t.textContent.trim());
+  const labels = [...chart.querySelectorAll('g.annotation text')].map(t => {
+    const r = t.getBoundingClientRect(); return {text: t.textContent, box: [r.left, r.top, r.right, r.bottom]}; });
+  const cut = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stWidgetLabel"] p')]
+    .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent);
+  const r = chart.getBoundingClientRect();
+  return {chart: [r.top, r.bottom], smallest_px: Math.min(...texts.map(t => parseFloat(getComputedStyle(t).fontSize))),
+          labels, cut};
+}"""
+
+
+def overlapping(labels: list[dict]) -> list[tuple[str, str]]:
+    pairs = []
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            (l1, t1, r1, b1), (l2, t2, r2, b2) = a["box"], b["box"]
+            if l1 < r2 and l2 < r1 and t1 < b2 and t2 < b1:
+                pairs.append((a["text"], b["text"]))
+    return pairs
+
+
+@pytest.mark.timeout(300)
+def test_presentation_mode_shows_compare_s_chart_first_large_and_named_in_words(browser, tmp_path):
+    from efficiency.store import RunStore
+
+    store = RunStore()
+    for techniques, accuracy, wall_s in SIX_EXPERIMENTS:
+        config = {"name": "run", "seed": 42, "model": {"name": "minilm"}, "data": {"dataset": "nusax-senti/javanese"},
+                  "train": {"epochs": 3}, "techniques": [{"name": n, "params": p} for n, p in techniques]}  # fmt: skip
+        run_id = store.create_run(config, device="cpu")
+        store.finish(run_id, "finished", metrics={"accuracy": accuracy, "macro_f1": accuracy, "train_wall_s": wall_s})
+    with serving() as url:
+        page = browser.new_context(viewport=PROJECTOR).new_page()
+        page.goto(f"{url}/compare")
+        page.get_by_text("Presentation mode").first.click()
+        page.locator("g.annotation").first.wait_for(timeout=60_000)
+        page.get_by_text("Runs shown: filters, table and export").wait_for()  # folded away, under the chart
+        page.wait_for_timeout(1500)  # the chart's last redraw
+        seen = page.evaluate(MEASURE_CHART)
+        page.screenshot(path=str(tmp_path / "presentation-compare.png"))
+        top, bottom = seen["chart"]
+        assert top >= 0 and bottom <= PROJECTOR["height"], f"the chart is on the first screen: {top}..{bottom}"
+        assert seen["smallest_px"] >= 16, seen["smallest_px"]
+        assert overlapping(seen["labels"]) == []
+        named = " ".join(label["text"] for label in seen["labels"])
+        assert all(words in named for words in IN_WORDS), named
+        assert "(" not in named, "no raw config strings"
+        assert seen["cut"] == [], f"labels cut short: {seen['cut']}"
+        point = page.locator("g.points path").first.bounding_box()
+        page.mouse.move(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
+        hover = page.locator("g.hovertext text").first
+        hover.wait_for(timeout=10_000)
+        assert float(hover.evaluate("t => parseFloat(getComputedStyle(t).fontSize)")) >= 16

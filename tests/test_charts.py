@@ -16,20 +16,39 @@ def test_frontier_greys_dominated_points_and_draws_the_front_as_steps():
     assert names == ["Pareto frontier", "on the frontier", "dominated"]
     front, good, grey = figure.data
     assert list(front.x) == [30, 60] and front.line.shape == "hv"
-    assert grey.marker.color == charts.GREY and list(grey.text) == ["probe"]
+    assert grey.marker.color == charts.GREY
+    assert sorted(a.text for a in figure.layout.annotations) == ["full", "lora", "probe"]  # each named beside it
     assert list(good.error_y.array) == [0.02, 0]
     assert figure.layout.xaxis.type == "log"
 
 
-def test_frontier_labels_lean_inwards_so_edge_labels_stay_whole():
+def test_frontier_labels_stay_inside_the_plot_and_edge_labels_lean_inwards():
     points = [
         {"label": label, "x": x, "y": 0.5, "n": 1, "on_front": False}
-        for label, x in (("cheap", 1.0), ("middle", 50.0), ("dear", 100.0))
+        for label, x in (("cheap", 1.0), ("middle", 50.0), ("the dearest point, named at some length", 100.0))
     ]
-    (grey,) = charts.frontier(points, "train s", "accuracy").data
-    assert list(grey.textposition) == ["top right", "top center", "top left"]
-    (log_grey,) = charts.frontier(points, "train s", "accuracy", log_x=True).data
-    assert list(log_grey.textposition)[1] == "top left"  # 50 is near the right end of 1..100 on a log axis
+    figure = charts.frontier(points, "train s", "accuracy")
+    dear = next(a for a in figure.layout.annotations if a.text.startswith("the dearest"))
+    assert dear.ax < 0 and dear.xanchor == "right"  # no room on the right: named on its left
+    assert figure.layout.margin.autoexpand is False  # the plot area is where the labels were placed for
+
+
+def test_frontier_names_coinciding_points_once_and_escapes_their_names():
+    points = [
+        {"label": "Full fine-tuning", "x": 60, "y": 0.70, "n": 1, "on_front": True},
+        {"label": "int8 after training", "x": 60, "y": 0.70, "n": 1, "on_front": False},
+        {"label": "<b>x</b>", "x": 10, "y": 0.5, "n": 1, "on_front": True},
+    ]
+    texts = sorted(a.text for a in charts.frontier(points, "train s", "accuracy").layout.annotations)
+    assert texts == ["&lt;b&gt;x&lt;/b&gt;", "Full fine-tuning<br>int8 after training"]
+
+
+def test_presentation_frontier_labels_are_large_and_its_size_is_kept():
+    points = [{"label": "LoRA r=8", "x": 30, "y": 0.68, "n": 1, "on_front": True}]
+    figure = charts.styled(charts.frontier(points, "s", "accuracy", presentation=True), presentation=True)
+    assert min(a.font.size for a in figure.layout.annotations) >= 16
+    assert figure.layout.xaxis.tickfont.size >= 16 and figure.layout.legend.font.size >= 16
+    assert figure.layout.height == charts.frontier(points, "s", "accuracy", presentation=True).layout.height
 
 
 def test_token_histogram_marks_the_truncation_line():

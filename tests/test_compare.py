@@ -19,6 +19,7 @@ from efficiency.compare import (
     reprice,
     run_frame,
     signature,
+    experiment_in_words,
     technique_label,
     versus,
     versus_sentence,
@@ -78,7 +79,7 @@ def test_seeds_are_grouped_with_mean_and_sd(store):
     assert groups[1].sd["accuracy"] is None  # one seed: no spread known
     assert baseline_of(groups[1], groups) is full
     frame = run_frame(store.list())
-    assert set(frame["techniques"]) == {"full fine-tuning", "lora"}
+    assert set(frame["techniques"]) == {"Full fine-tuning", "LoRA r=8"}
 
 
 def test_experiments_with_the_same_techniques_are_told_apart_by_what_differs(store):
@@ -89,10 +90,10 @@ def test_experiments_with_the_same_techniques_are_told_apart_by_what_differs(sto
     finished(store, config(techniques=[("lora", {})]), accuracy=0.65)
     labels = [g.label for g in group_seeds(store.list())]
     assert labels == [
-        "full fine-tuning · minilm, epochs 3",
-        "full fine-tuning · tiny, epochs 3",
-        "full fine-tuning · tiny, epochs 1",
-        "lora",  # unique: no suffix
+        "Full fine-tuning · minilm, epochs 3",
+        "Full fine-tuning · tiny, epochs 3",
+        "Full fine-tuning · tiny, epochs 1",
+        "LoRA r=8",  # unique: no suffix
     ]
 
 
@@ -105,7 +106,28 @@ def test_labels_add_settings_until_each_is_unique(store):
     finished(store, cfg("tiny", 5e-5, epochs=1), accuracy=0.5)
     labels = [g.label for g in group_seeds(store.list())]
     assert len(set(labels)) == 3, labels
-    assert labels[0] == "full fine-tuning · minilm, epochs 3, learning rate 5e-05"
+    assert labels[0] == "Full fine-tuning · minilm, epochs 3, learning rate 5e-05"
+
+
+def test_points_are_named_in_words_from_the_techniques_facts():
+    def named(*techniques):
+        return experiment_in_words(config(techniques=list(techniques)))
+
+    assert named() == "Full fine-tuning"
+    assert experiment_in_words(config(model="tfidf-logreg")) == "TF-IDF baseline"
+    assert named(("lora", {"r": 8})) == "LoRA r=8"
+    assert named(("prune", {"method": "layers", "sparsity": 0.5})) == "Half the layers removed"
+    assert named(("filter", {"method": "random", "keep": 0.5})) == "Random half of the data"
+    assert named(("quant", {})) == "int8 after training"
+    assert named(("lora", {"r": 4}), ("quant", {})) == "LoRA r=4 + int8 after training"
+    assert named(("gone", {"x": 1})) == "gone"  # a technique no longer registered keeps its stored name
+
+
+def test_two_experiments_named_alike_are_told_apart_by_the_technique_setting_that_differs(store):
+    finished(store, config(techniques=[("lora", {"target_modules": ["query"]})]), accuracy=0.6)
+    finished(store, config(techniques=[("lora", {"target_modules": ["query", "value"]})]), accuracy=0.7)
+    labels = sorted(g.label for g in group_seeds(store.list()))
+    assert labels == ["LoRA r=8 · target modules query", "LoRA r=8 · target modules query+value"]
 
 
 def test_figures_are_shown_in_human_units():

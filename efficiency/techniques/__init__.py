@@ -21,7 +21,7 @@ from efficiency.model_names import TFIDF
 from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import PILLARS, STAGES, TechniqueFacts, Work
 from efficiency.techniques.hooks import HOOK_NAMES
-from efficiency.techniques.registry import FACTS, HOOKS, facts_of, group, in_pillar, register, unregister
+from efficiency.techniques.registry import FACTS, HOOKS, facts_of, group, in_pillar, in_words, register, unregister
 
 if TYPE_CHECKING:
     import torch
@@ -44,6 +44,7 @@ __all__ = [
     "facts_of",
     "group",
     "in_pillar",
+    "in_words",
     "register",
     "stage_of",
     "unregister",

@@ -143,6 +143,7 @@ register(
         config=AmpConfig,
         work=_work,
         rules=SAME_FLOPS,
+        words=lambda s: f"{s['dtype']} mixed precision",
     ),
     hooks=Amp,
 )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from efficiency.errors import ConfigError
 from efficiency.fields import setting
 from efficiency.techniques.base import Technique, TechniqueContext
-from efficiency.techniques.facts import WHAT_TRAINS, TechniqueFacts, Work
+from efficiency.techniques.facts import WHAT_TRAINS, TechniqueFacts, Work, share_of
 from efficiency.techniques.registry import group, register
 
 if TYPE_CHECKING:
@@ -140,6 +140,13 @@ def _work(settings: Mapping[str, Any], num_layers: int | None) -> Work:
     return Work(RULES[""], layer_share=settings["student_share"], teacher=str(settings["teacher"]) == "train")
 
 
+def in_words(settings: Mapping[str, Any]) -> str:
+    """'Distilled, half the layers' or 'Distilled into tiny'."""
+    if settings["student"]:
+        return f"Distilled into {settings['student']}"
+    return f"Distilled, {share_of(1 - settings['student_share'], 'layers')}"
+
+
 register(
     TechniqueFacts(
         name="distill",
@@ -160,6 +167,7 @@ register(
         config=DistillConfig,
         work=_work,
         rules=RULES,
+        words=in_words,
         reshapes_model=True,
         teacher_setting="teacher",
     ),

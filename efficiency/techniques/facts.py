@@ -33,6 +33,7 @@ class Work:
 
 
 WorkRule = Callable[[Mapping[str, Any], "int | None"], Work]
+Words = Callable[[Mapping[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class TechniqueFacts:
     reshapes_model: bool = False
     # The setting that names its teacher, 'train' or a kept run's id: the Experiment page lists the kept runs.
     teacher_setting: str | None = None
+    # words(settings): these settings (defaults filled in) in words a class reads, as a chart names a point:
+    # 'LoRA r=8', 'Half the layers removed'. None: its title says it all.
+    words: Words | None = None
 
     def __post_init__(self) -> None:
         if self.pillar not in PILLARS:
@@ -65,6 +69,18 @@ class TechniqueFacts:
             raise ValueError(f"{self.name}: stage '{self.stage}' is not one of {', '.join(STAGES)}.")
         if not self.rules:
             raise ValueError(f"{self.name}: give its cost rule in words, even if it is 'same FLOPs'.")
+
+
+def share_in_words(share: float) -> str:
+    """0.5 -> 'half', 0.25 -> 'a quarter', 0.4 -> '40%': how a teacher says a share aloud."""
+    spoken = {0.5: "half", 0.25: "a quarter", 0.75: "three quarters", 0.1: "a tenth", 0.2: "a fifth"}
+    return next((w for value, w in spoken.items() if abs(share - value) < 1e-9), f"{share:.0%}")
+
+
+def share_of(share: float, things: str) -> str:
+    """'half the layers', 'a quarter of the layers', '40% of the layers'."""
+    words = share_in_words(share)
+    return f"{words} the {things}" if words == "half" else f"{words} of the {things}"
 
 
 # A rule shared by the adapters and BitFit: the base's weights get no gradients, activations still do.

@@ -28,7 +28,7 @@ import numpy as np
 from efficiency.errors import ConfigError
 from efficiency.fields import setting
 from efficiency.techniques.base import Technique, TechniqueContext
-from efficiency.techniques.facts import TechniqueFacts, Work
+from efficiency.techniques.facts import TechniqueFacts, Work, share_in_words
 from efficiency.techniques.registry import register
 
 if TYPE_CHECKING:
@@ -352,6 +352,18 @@ def _work(settings: Mapping[str, Any], num_layers: int | None) -> Work:
     return Work(RULES["length / dedup / multistage"], "length / dedup / multistage")
 
 
+def in_words(settings: Mapping[str, Any]) -> str:
+    """'Random half of the data', 'Hardest half of the data', 'Near-duplicates removed'."""
+    share = share_in_words(settings["keep"])
+    return {
+        "random": f"Random {share} of the data",
+        "hardest": f"Hardest {share} of the data",
+        "length": "Too short and too long texts removed",
+        "dedup": "Near-duplicates removed",
+        "multistage": "Multistage filtering",
+    }[settings["method"]]
+
+
 register(
     TechniqueFacts(
         name="filter",
@@ -369,6 +381,7 @@ register(
         config=FilterConfig,
         work=_work,
         rules=RULES,
+        words=in_words,
     ),
     hooks=Filter,
 )

@@ -84,6 +84,7 @@ register(
         config=LoRAConfig,
         work=frozen_base,
         rules=FROZEN_BASE,
+        words=lambda s: f"LoRA r={s['r']}",
         exclusive=WHAT_TRAINS,
     ),
     hooks=LoRA,

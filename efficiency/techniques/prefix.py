@@ -60,6 +60,7 @@ register(
         config=PrefixConfig,
         work=frozen_base,
         rules=FROZEN_BASE,
+        words=lambda s: f"Prefix tuning, {s['virtual_tokens']} tokens",
         exclusive=WHAT_TRAINS,
     ),
     hooks=Prefix,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from efficiency.errors import ConfigError
 from efficiency.fields import setting
 from efficiency.techniques.base import Technique, TechniqueContext
-from efficiency.techniques.facts import TechniqueFacts, Work
+from efficiency.techniques.facts import TechniqueFacts, Work, share_of
 from efficiency.techniques.registry import register
 
 if TYPE_CHECKING:
@@ -301,6 +301,14 @@ def _work(settings: Mapping[str, Any], num_layers: int | None) -> Work:
     return Work(RULES[method], method)
 
 
+def in_words(settings: Mapping[str, Any]) -> str:
+    """'Half the layers removed', 'Half the weights zeroed, gradually'."""
+    if settings["method"] == "magnitude":
+        gradually = ", gradually" if settings["schedule"] == "gradual" else ""
+        return f"{share_of(settings['sparsity'], 'weights').capitalize()} zeroed{gradually}"
+    return f"{share_of(settings['sparsity'], settings['method']).capitalize()} removed"
+
+
 register(
     TechniqueFacts(
         name="prune",
@@ -322,6 +330,7 @@ register(
         config=PruneConfig,
         work=_work,
         rules=RULES,
+        words=in_words,
         reshapes_model=True,
     ),
     hooks=Prune,

@@ -132,6 +132,13 @@ def _work(settings: Mapping[str, Any], num_layers: int | None) -> Work:
     return Work(SAME_FLOPS[""])
 
 
+QUANT_WORDS = {
+    "dynamic-int8": "int8 after training",
+    "bnb-8bit": "8-bit weights (bitsandbytes)",
+    "bnb-4bit": "4-bit weights (bitsandbytes)",
+}
+
+
 register(
     TechniqueFacts(
         name="quant",
@@ -151,6 +158,7 @@ register(
         config=QuantConfig,
         work=_work,
         rules=SAME_FLOPS,
+        words=lambda s: QUANT_WORDS[s["method"]],
         reshapes_model=True,
     ),
     hooks=Quant,

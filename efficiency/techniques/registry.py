@@ -5,9 +5,12 @@ Plain dicts, filled at import and read everywhere: the facts without torch, the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from efficiency.errors import ConfigError
+from efficiency.techniques.base import parse_params
 from efficiency.techniques.facts import TechniqueFacts
 
 if TYPE_CHECKING:
@@ -47,3 +50,15 @@ def in_pillar(pillar: str) -> list[TechniqueFacts]:
 def group(name: str) -> list[TechniqueFacts]:
     """The members of one exclusive group, in the order they were registered."""
     return [f for f in FACTS.values() if f.exclusive == name]
+
+
+def in_words(name: str, params: Mapping[str, Any]) -> str:
+    """A technique with its settings in words ('LoRA r=8'); its title where the settings no longer parse."""
+    facts = facts_of(name)
+    if facts.words is None:
+        return facts.title
+    try:
+        settings = dataclasses.asdict(parse_params(facts.config, dict(params), name))
+    except ConfigError:  # a run stored before a setting was renamed: its title still names it
+        return facts.title
+    return facts.words(settings)

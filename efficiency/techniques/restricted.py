@@ -155,6 +155,7 @@ register(
         config=FreezeConfig,
         work=_freeze_work,
         rules={"": FREEZE_RULE},
+        words=lambda s: f"Top {s['train_top_layers']} layers trained",
         exclusive=WHAT_TRAINS,
     ),
     hooks=Freeze,

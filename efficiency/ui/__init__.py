@@ -28,6 +28,7 @@ WHERE = {
     "get_scheduler": "resources",
     "get_store": "resources",
     "sidebar": "side_panel",
+    "chosen_country": "side_panel",
     "submit": "queueing",
     "repeat_with_seeds": "queueing",
     "watch": "live",

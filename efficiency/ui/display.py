@@ -23,7 +23,9 @@ PRESENTATION_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
-h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 1.9rem !important; }
+[data-testid="stHeader"] { background: transparent !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.6rem !important; }
+h1 { font-size: 2.2rem !important; padding-top: 0 !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 1.9rem !important; }
 [data-testid="stMetricValue"] { font-size: 2.8rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
 section[data-testid="stSidebar"] { width: 17rem !important; min-width: 17rem !important; }

@@ -13,6 +13,7 @@ from efficiency.errors import EfficiencyError
 from efficiency.runs.checks import checked_device, device_name
 from efficiency.store import RunRecord
 from efficiency.ui.resources import get_scheduler, get_store
+from efficiency.ui.side_panel import chosen_country
 
 
 def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | None:
@@ -21,7 +22,7 @@ def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | 
     if limit_s is not None:
         own = config.train.time_limit_s
         config.train.time_limit_s = limit_s if own is None else min(own, limit_s)
-    config.measure.country = config.measure.country or st.session_state.get("country")
+    config.measure.country = config.measure.country or chosen_country()
     try:
         device = str(checked_device(config))
     except EfficiencyError as exc:

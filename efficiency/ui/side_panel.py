@@ -15,6 +15,13 @@ from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
 
 
+def chosen_country() -> str:
+    """The country that prices CO2: the sidebar's choice, or this machine's (or the world's) before it is drawn."""
+    if "country" not in st.session_state:
+        st.session_state.country = resolve_country(None)
+    return st.session_state.country
+
+
 def sidebar() -> None:
     """The settings every page shares: presentation mode, the country that prices CO2, the teacher's limit."""
     with st.sidebar:
@@ -26,8 +33,7 @@ def sidebar() -> None:
         )
         codes = [WORLD] + [code for code, _ in countries()]
         names = dict(countries())
-        if "country" not in st.session_state:
-            st.session_state.country = resolve_country(None)
+        chosen_country()  # the default, before the widget reads its key
         st.selectbox(
             "Country for CO₂",
             codes,
