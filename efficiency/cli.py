@@ -1,4 +1,4 @@
-"""The command line: `python -m efficiency train|runs|data|techniques ...`.
+"""The command line: `python -m efficiency train|runs|data|techniques|lesson ...`.
 
 `train` has a flag for every config field (generated from the dataclasses, with their help),
 or takes `--config FILE`; given flags override the file. `--json` prints exactly one JSON
@@ -127,6 +127,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(text)
         return 0
+    if args.runs_command == "card":
+        from efficiency.run_card import card_markdown, run_card
+
+        record = store.get(args.run_id)
+        if record is None:
+            raise EfficiencyError(f"There is no run {args.run_id}: see `python -m efficiency runs list`.")
+        card = run_card(record)
+        print(json.dumps(card, default=str, indent=2) if args.format == "json" else card_markdown(card))
+        return 0
     if args.runs_command == "stop":
         status = store.request_stop(args.run_id)
         if status is None:
@@ -209,6 +218,53 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- lessons ----------------------------------------------------------------------------------------
+def cmd_lesson(args: argparse.Namespace) -> int:
+    from efficiency import lessons
+    from efficiency.store import RunStore
+
+    store = RunStore(args.store)
+    if args.lesson_command == "list":
+        from efficiency.lessons.minutes import estimate_minutes
+
+        rows = []
+        for lesson in lessons.shipped_lessons():
+            plan = lessons.plan_lesson(lesson, store)
+            minutes = estimate_minutes(plan)
+            rows.append({
+                "name": lesson.name, "title": lesson.title, "pillar": lesson.pillar, "runs": len(plan.items),
+                "minutes": minutes.total, "minutes_left": minutes.left, "minutes_method": minutes.method,
+                "uncalibrated_models": list(minutes.missing_calibrations), "done": plan.done,
+            })  # fmt: skip
+        if args.json:
+            print(json.dumps(rows))
+            return 0
+        for row in rows:
+            row["minutes"] = "?" if row["minutes"] is None else f"~{row['minutes']:.1f}"
+            row["done"] = "yes" if row["done"] else "no"
+        print(_table(rows, ["name", "pillar", "runs", "minutes", "done", "title"]))
+        print("minutes: " + rows[0]["minutes_method"] if rows else "no lessons in assets/lessons")
+        uncalibrated = sorted({m for row in rows for m in row["uncalibrated_models"]})
+        if uncalibrated:
+            print(
+                f"no calibration yet for {', '.join(uncalibrated)}: run `python -m efficiency calibrate --model NAME`"
+            )
+        return 0
+    if args.lesson_command == "run":
+        from efficiency.lessons.execute import run_plan
+        from efficiency.runs.runner import stop_on_signals
+
+        lesson = lessons.find_lesson(args.lesson)
+        stop = threading.Event()
+        stop_on_signals(stop)
+        say = (lambda message: print(message, file=sys.stderr, flush=True)) if not args.quiet else (lambda _m: None)
+        plan = run_plan(lessons.plan_lesson(lesson, store), store, stop, say)
+        result = lessons.lesson_result(lesson, store, plan)
+        print(json.dumps(result.to_json(), default=str) if args.json else result.text())
+        return EXIT_STOPPED if stop.is_set() else 0
+    raise AssertionError(args.lesson_command)
+
+
 # --- parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -236,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = runs_sub.add_parser("export")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("--output", help="Write to this file instead of stdout.")
+    card = runs_sub.add_parser("card", help="A run card: config, hardware, versions, methods, results, command.")
+    card.add_argument("run_id", type=int)
+    card.add_argument("--format", choices=["md", "json"], default="md")
     for verb in ("stop", "delete"):
         sub = runs_sub.add_parser(verb)
         sub.add_argument("run_id", type=int)
@@ -255,6 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     techniques.add_argument("action", choices=["list"])
     techniques.add_argument("--json", action="store_true")
     techniques.set_defaults(func=cmd_techniques)
+
+    lesson = commands.add_parser("lesson", help="List the lessons, or run one and print its verdict.")
+    lesson_sub = lesson.add_subparsers(dest="lesson_command", required=True)
+    lesson_list = lesson_sub.add_parser("list", help="The shipped lessons, their estimated minutes, done or not.")
+    lesson_list.add_argument("--json", action="store_true")
+    lesson_run = lesson_sub.add_parser("run", help="Train a lesson's missing runs (stored ones are reused).")
+    lesson_run.add_argument("lesson", metavar="NAME_OR_PATH", help="A shipped lesson's name or a lesson file.")
+    lesson_run.add_argument("--json", action="store_true", help="Print one JSON object on stdout.")
+    lesson_run.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+    lesson.set_defaults(func=cmd_lesson)
 
     calibration = commands.add_parser(
         "calibrate", help="Measure this device's training speed once, for the app's cost estimates."

@@ -116,3 +116,27 @@ def config_from_flags(text: str) -> RunConfig:
             f"'{' '.join(unknown)}' is not a flag of the train command: see `python -m efficiency train --help`."
         )
     return config_from_args(args)
+
+
+def command_for(config: RunConfig) -> str:
+    """The train command that rebuilds `config`: every flag whose value differs from the default."""
+    defaults = RunConfig()
+    words = ["python", "-m", "efficiency", "train"]
+    for section, f, base in _config_fields():
+        value = getattr(getattr(config, section) if section else config, f.name)
+        if value == getattr(getattr(defaults, section) if section else defaults, f.name):
+            continue
+        flag = f.metadata["flag"]
+        if base is bool:
+            words.append(flag if value else f"--no-{flag.removeprefix('--')}")
+        else:
+            words += [flag, "none" if value is None else str(value)]
+    for spec in config.techniques:
+        params = ",".join(f"{k}={_flag_value(v)}" for k, v in spec.params.items())
+        words += ["--technique", f"{spec.name}:{params}" if params else spec.name]
+    return shlex.join(words)
+
+
+def _flag_value(value: Any) -> str:
+    """A technique setting as --technique writes it: lists joined with '+'."""
+    return "+".join(map(str, value)) if isinstance(value, list) else str(value)
