@@ -95,6 +95,7 @@ class _Fields:
 def parse_lesson(raw: dict[str, Any], source: str) -> Lesson:
     """A lesson from a parsed TOML document, or LessonError naming the first field that is wrong."""
     from efficiency.flags import config_from_flags
+    from efficiency.techniques import validate_techniques
 
     top = _Fields(raw, "", source, TOP_FIELDS)
     name = top.text("name", "lora-vs-full")
@@ -131,7 +132,7 @@ def parse_lesson(raw: dict[str, Any], source: str) -> Lesson:
         if any(word.split("=")[0] == "--seed" for word in args.split()):
             fields.fail("args", "sets --seed: put the seeds in seeds = [42, 43] instead")
         try:
-            config_from_flags(args).validate()
+            validate_techniques(config_from_flags(args).validate())
         except EfficiencyError as exc:
             fields.fail("args", f"cannot be used: {exc}")
         runs.append(LessonRun(run_id, fields.text("label", run_id), args, tuple(seeds)))
