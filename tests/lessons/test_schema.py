@@ -87,5 +87,5 @@ def test_unreadable_files_and_unknown_names_say_what_to_do(tmp_path):
         parse_text('name = "x\n[[runs]]', "broken.toml")
     with pytest.raises(LessonError, match="Cannot read the lesson file"):
         load_lesson(tmp_path / "absent.toml")
-    with pytest.raises(LessonError, match="There is no lesson 'nope': use one of .*lora-vs-full"):
+    with pytest.raises(LessonError, match=r"There is no lesson 'nope': use one of .*lora-vs-full"):
         find_lesson("nope")

@@ -14,37 +14,37 @@ from efficiency.lessons.verdict import (
     stats,
 )
 
-R, N, I = REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE
+R, N, U = REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE  # U: undecided
 
 # (expect, metric, value, left seeds, right seeds, verdict)
 CASES = [
     # lower / higher: the one-sd bands must not touch
     ("lower", "accuracy", None, [0.60, 0.62], [0.70, 0.72], R),
     ("lower", "accuracy", None, [0.70, 0.72], [0.60, 0.62], N),
-    ("lower", "accuracy", None, [0.60, 0.70], [0.62, 0.68], I),
+    ("lower", "accuracy", None, [0.60, 0.70], [0.62, 0.68], U),
     ("higher", "accuracy", None, [0.70, 0.72], [0.60, 0.62], R),
     ("higher", "accuracy", None, [0.60, 0.62], [0.70, 0.72], N),
     # equal counts are not lower: the opposite holds, and counts have no noise
     ("lower", "trainable_params", None, [1000], [1000], N),
     # means 2 s apart, but each band reaches past the other's mean: inside the noise
-    ("lower", "train_wall_s", None, [9.0, 11.0], [11.0, 13.0], I),
+    ("lower", "train_wall_s", None, [9.0, 11.0], [11.0, 13.0], U),
     # ratios: every pair within one sd
     ("ratio_below", "trainable_params", 0.01, [74_883], [22_713_219], R),
     ("ratio_below", "trainable_params", 0.01, [5_000_000], [10_000_000], N),
     ("ratio_above", "train_wall_s", 2.0, [10.0, 11.0], [4.0, 4.5], R),
     ("ratio_above", "train_wall_s", 2.0, [3.0, 3.2], [4.0, 4.5], N),
-    ("ratio_above", "train_wall_s", 2.0, [8.0, 12.0], [3.0, 5.0], I),
-    ("ratio_below", "train_wall_s", 0.5, [1.0, 1.2], [0.0, 0.1], I),  # the right side reaches zero
+    ("ratio_above", "train_wall_s", 2.0, [8.0, 12.0], [3.0, 5.0], U),
+    ("ratio_below", "train_wall_s", 0.5, [1.0, 1.2], [0.0, 0.1], U),  # the right side reaches zero
     # within: the whole band of the difference inside (or outside) plus or minus value
     ("within", "accuracy", 0.05, [0.70, 0.71], [0.705, 0.715], R),
     ("within", "accuracy", 0.05, [0.50, 0.51], [0.70, 0.71], N),
-    ("within", "accuracy", 0.05, [0.60, 0.70], [0.65, 0.66], I),
+    ("within", "accuracy", 0.05, [0.60, 0.70], [0.65, 0.66], U),
     # one seed of a varying figure tells nothing of the noise, however far apart
-    ("lower", "accuracy", None, [0.10], [0.90], I),
-    ("lower", "accuracy", None, [0.10, 0.11], [0.90], I),
+    ("lower", "accuracy", None, [0.10], [0.90], U),
+    ("lower", "accuracy", None, [0.10, 0.11], [0.90], U),
     # a side with no finished seed
-    ("lower", "accuracy", None, [], [0.90, 0.91], I),
-    ("lower", "accuracy", None, [None, None], [0.90, 0.91], I),
+    ("lower", "accuracy", None, [], [0.90, 0.91], U),
+    ("lower", "accuracy", None, [None, None], [0.90, 0.91], U),
     # a figure that does not vary needs one seed
     ("ratio_below", "model_size_mb", 0.5, [20.0], [80.0], R),
 ]
@@ -58,7 +58,7 @@ def test_verdict_rules(expect, metric, value, left, right, verdict):
 
 @pytest.mark.parametrize(
     ("verdicts", "lesson"),
-    [([R, R], R), ([R, N], N), ([R, I], I), ([I, N], N), ([I, I], I), ([], I)],
+    [([R, R], R), ([R, N], N), ([R, U], U), ([U, N], N), ([U, U], U), ([], U)],
 )
 def test_lesson_verdict(verdicts, lesson):
     assert lesson_verdict(verdicts) == lesson
