@@ -1,4 +1,4 @@
-"""The command line: `python -m efficiency train|runs|data|techniques|lesson ...`.
+"""The command line: `python -m efficiency train|runs|data|techniques|lesson|tokens ...`.
 
 `train` has a flag for every config field (generated from the dataclasses, with their help),
 or takes `--config FILE`; given flags override the file. `--json` prints exactly one JSON
@@ -265,6 +265,35 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     raise AssertionError(args.lesson_command)
 
 
+def cmd_tokens(args: argparse.Namespace) -> int:
+    from efficiency import tokens
+    from efficiency.preview import load_tokenizer
+
+    tokenizer, note = load_tokenizer(args.model)
+    if args.text is not None:
+        rows = [tokens.count(tokenizer, [args.text], "text")]
+        pieces = tokens.split_pieces(tokenizer, args.text)
+    else:
+        rows = tokens.dataset_lens(tokenizer, tokens.dataset_names(args.dataset), args.data_dir, args.sample)
+        pieces = None
+        if not rows:
+            raise EfficiencyError("None of these datasets is in the data folder: see `python -m efficiency data list`.")
+    if args.json:
+        print(json.dumps({"model": args.model, "note": note, "method": tokens.METHOD,
+                          "rows": [r.to_dict() for r in rows], "pieces": pieces}))  # fmt: skip
+        return 0
+    table = [
+        {"source": r.source, "texts": r.texts, "pieces/word": r.fertility, "unknown": r.unknown_share,
+         "chars/piece": r.chars_per_piece, "chars lost": r.lost_share}
+        for r in rows
+    ]  # fmt: skip
+    print(_table(table, ["source", "texts", "pieces/word", "unknown", "chars/piece", "chars lost"]))
+    if pieces is not None:
+        print("pieces: " + " ".join(pieces))
+    print(f"{args.model}: {tokens.METHOD}" + (f" ({note})" if note else ""))
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -324,6 +353,15 @@ def build_parser() -> argparse.ArgumentParser:
     lesson_run.add_argument("--json", action="store_true", help="Print one JSON object on stdout.")
     lesson_run.add_argument("--quiet", action="store_true", help="No progress on stderr.")
     lesson.set_defaults(func=cmd_lesson)
+
+    lens = commands.add_parser("tokens", help="How a model's tokenizer reads each language or your sentence.")
+    lens.add_argument("--model", default=MINILM)
+    lens.add_argument("--dataset", help="A dataset, a family (all its languages), or none for every dataset.")
+    lens.add_argument("--text", help="Your own sentence instead of a dataset: its pieces are shown.")
+    lens.add_argument("--sample", type=int, default=200, help="Training texts read per language (default: 200).")
+    lens.add_argument("--data-dir")
+    lens.add_argument("--json", action="store_true")
+    lens.set_defaults(func=cmd_tokens)
 
     calibration = commands.add_parser(
         "calibrate", help="Measure this device's training speed once, for the app's cost estimates."
