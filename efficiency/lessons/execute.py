@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 
 from efficiency.config import RunConfig
+from efficiency.errors import EfficiencyError
 from efficiency.lessons.plan import Plan, queue_missing
 from efficiency.store import ACTIVE, RunRecord, RunStore
 
@@ -37,12 +38,25 @@ def run_plan(
             break
         record = store.get(item.record_id)
         if record is not None and record.status == "queued":
-            config = RunConfig.from_dict(record.config)
             say(f"{item.run}, seed {item.seed}: run {record.id}")
-            run_experiment(config, store=store, run_id=record.id, on_status=say, stop=stop)
+            try:
+                run_experiment(RunConfig.from_dict(record.config), store=store, run_id=record.id, on_status=say,
+                               stop=stop)  # fmt: skip
+            except EfficiencyError as exc:  # stored as failed; the lesson's other runs still run
+                say(f"run {record.id} failed: {exc}")
         record = _wait(store, item.record_id, stop, say)
         item.status = record.status if record is not None else "missing"
+    if stop.is_set():
+        _cancel_own(plan, store, request)
     return plan
+
+
+def _cancel_own(plan: Plan, store: RunStore, request: str | None) -> None:
+    """After a stop, cancel the runs this request queued that never started (runs joined from others stay)."""
+    for item in plan.items:
+        record = store.get(item.record_id) if item.record_id is not None else None
+        if record is not None and record.status == "queued" and record.request == request:
+            store.request_stop(record.id)
 
 
 def _wait(store: RunStore, run_id: int, stop: threading.Event, say: Callable[[str], None]) -> RunRecord | None:

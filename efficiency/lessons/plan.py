@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from efficiency.config import RunConfig
 from efficiency.flags import config_from_flags
@@ -67,12 +66,15 @@ def lesson_config(lesson: Lesson, run: LessonRun, seed: int) -> RunConfig:
     return config.validate()
 
 
-def reuse_key(config: RunConfig) -> str:
-    """What makes two runs the same run: the resolved config and seed on the resolved device, display aside."""
+def reuse_key(config: RunConfig, device: str | None = None) -> str:
+    """What makes two runs the same run: the resolved config and seed on the resolved device, display aside.
+
+    `device`: where a stored run ran ('cpu', 'cuda:0'); None resolves the config's device on this machine.
+    """
     from efficiency.runs.checks import device_name
 
     resolved = _resolved(config).to_dict()
-    resolved["device"] = device_name(config)
+    resolved["device"] = device or device_name(config)
     kept = {k: v for k, v in resolved.items() if k not in LEFT_OUT}
     for section, names in LEFT_OUT_NESTED.items():
         kept[section] = {k: v for k, v in kept[section].items() if k not in names}
@@ -97,7 +99,8 @@ def _resolved(config: RunConfig) -> RunConfig:
 def record_key(record: RunRecord) -> str | None:
     """A stored run's reuse key (None: a config this version cannot read, never matched)."""
     try:
-        return reuse_key(RunConfig.from_dict(record.config))
+        device = record.device if record.device not in ("", "auto") else None  # queued from the CLI: unresolved
+        return reuse_key(RunConfig.from_dict(record.config), device)
     except Exception:  # an old or hand-edited config: it simply matches nothing
         return None
 
@@ -128,16 +131,21 @@ def _match(items: Iterable[PlannedRun], records: list[RunRecord]) -> None:
             item.record_id, item.status = chosen.id, chosen.status
 
 
-def queue_missing(plan: Plan, store: RunStore, estimate: dict[str, Any] | None = None) -> str | None:
-    """Queue the plan's missing runs as one request, in the lesson's order; returns the request id (None: none)."""
+def queue_missing(plan: Plan, store: RunStore, adjust: Callable[[RunConfig], RunConfig] | None = None) -> str | None:
+    """Queue the plan's missing runs as one request, in the lesson's order; returns the request id (None: none).
+
+    `adjust` lets a page apply what it applies to every run it queues (the lab's time limit, the
+    student's country): display-only settings, so the runs still match the lesson.
+    """
     from efficiency.runs.checks import checked_device
 
     missing = plan.missing
     if not missing:
         return None
     request = f"lesson:{plan.lesson.name}:{uuid.uuid4().hex[:12]}"
-    devices = [str(checked_device(item.config)) for item in missing]  # refuse before queueing any
-    for item, device in zip(missing, devices, strict=True):
-        item.record_id = store.create_run(item.config.to_dict(), device=device, estimate=estimate, request=request)
+    configs = [adjust(item.config) if adjust else item.config for item in missing]
+    devices = [str(checked_device(config)) for config in configs]  # refuse before queueing any
+    for item, config, device in zip(missing, configs, devices, strict=True):
+        item.record_id = store.create_run(config.to_dict(), device=device, request=request)
         item.status = "queued"
     return request

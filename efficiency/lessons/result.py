@@ -21,6 +21,7 @@ class LessonResult:
     runs: dict[str, list[int]]  # lesson run id -> stored run ids
     figures: dict[str, dict[str, Stats]]  # lesson run id -> figure -> mean, sd, n over its finished seeds
     pending: list[int] = field(default_factory=list)  # stored runs still queued or running
+    failed: dict[int, str] = field(default_factory=dict)  # stored run id -> why it did not finish
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's `lesson run --json` object."""
@@ -34,6 +35,7 @@ class LessonResult:
                 run: {key: value.to_dict() for key, value in figures.items()} for run, figures in self.figures.items()
             },
             "pending": self.pending,
+            "failed": {str(run_id): why for run_id, why in self.failed.items()},
         }
 
     def text(self) -> str:
@@ -46,6 +48,8 @@ class LessonResult:
         lines.append(f"runs: {runs}")
         if self.pending:
             lines.append(f"still queued or running: {self.pending}")
+        for run_id, why in self.failed.items():
+            lines.append(f"run {run_id} did not finish: {why}")
         return "\n".join(lines)
 
 
@@ -85,7 +89,7 @@ def lesson_result(lesson: Lesson, store: RunStore, plan: Plan | None = None) -> 
     """The result from the store as it stands: finished runs count, runs under way are listed as pending."""
     plan = plan_lesson(lesson, store) if plan is None else plan
     metrics: dict[str, list[dict[str, Any]]] = {run.id: [] for run in lesson.runs}
-    pending = []
+    pending, failed = [], {}
     for item in plan.items:
         record = store.get(item.record_id) if item.record_id is not None else None
         if record is None:
@@ -94,4 +98,8 @@ def lesson_result(lesson: Lesson, store: RunStore, plan: Plan | None = None) -> 
             metrics[item.run].append(record.metrics or {})
         elif record.status in ("queued", "running"):
             pending.append(record.id)
-    return evaluate(lesson, metrics, plan.record_ids(), pending)
+        else:
+            failed[record.id] = f"{record.status}: {record.error or 'no message'}"
+    result = evaluate(lesson, metrics, plan.record_ids(), pending)
+    result.failed = failed
+    return result

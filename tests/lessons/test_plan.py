@@ -102,3 +102,35 @@ def test_the_result_reads_the_finished_runs_and_lists_the_pending():
     done = lesson_result(LESSON, store)
     assert done.checks[0].verdict == REPRODUCED and done.pending == []
     assert done.to_json()["figures"]["lora"]["trainable_params"] == {"mean": 2000.0, "sd": 0.0, "n": 1}
+
+
+def test_a_run_on_another_device_is_not_reused():
+    store = RunStore()
+    config = _config()
+    config.device = "auto"
+    run_id = store.create_run(config.to_dict(), device="cuda:0")  # where 'auto' took it on a GPU server
+    store.finish(run_id, "finished", metrics={})
+    assert _statuses(store)["full"] == ("missing", None)  # this lesson runs on the CPU
+
+
+def test_a_page_may_adjust_display_settings_and_the_runs_still_match():
+    store = RunStore()
+
+    def lab_settings(config: RunConfig) -> RunConfig:
+        config.train.time_limit_s, config.measure.country = 300.0, "IND"
+        return config
+
+    plan = plan_lesson(LESSON, store)
+    queue_missing(plan, store, adjust=lab_settings)
+    assert store.get(plan.items[0].record_id).config["train"]["time_limit_s"] == 300.0
+    assert [i.status for i in plan_lesson(LESSON, store).items] == ["queued", "queued"]
+
+
+def test_a_failed_run_is_reported_with_its_message():
+    store = RunStore()
+    plan = plan_lesson(LESSON, store)
+    queue_missing(plan, store)
+    store.finish(plan.items[0].record_id, "failed", error="Out of memory on cpu.")
+    result = lesson_result(LESSON, store, plan)
+    assert result.failed == {plan.items[0].record_id: "failed: Out of memory on cpu."}
+    assert "did not finish: failed: Out of memory on cpu." in result.text()
