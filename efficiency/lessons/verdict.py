@@ -174,7 +174,7 @@ def _difference(metric: str, amount: float) -> str:
     row = BY_KEY.get(metric)
     if row is not None and row.axis_range == (0.0, 1.0):
         return f"{amount * 100:.1f} points"
-    return text(metric, amount) if row is not None else f"{amount:.3g}"
+    return text(metric, _whole(amount)) if row is not None else f"{amount:.3g}"
 
 
 def _percent(share: float | None) -> str:
