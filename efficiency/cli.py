@@ -234,21 +234,25 @@ def cmd_lesson(args: argparse.Namespace) -> int:
             rows.append({
                 "name": lesson.name, "title": lesson.title, "pillar": lesson.pillar, "runs": len(plan.items),
                 "minutes": minutes.total, "minutes_left": minutes.left, "minutes_method": minutes.method,
-                "uncalibrated_models": list(minutes.missing_calibrations), "done": plan.done,
+                "uncalibrated_models": list(minutes.missing_calibrations), "minutes_problems": list(minutes.problems),
+                "done": plan.done,
             })  # fmt: skip
         if args.json:
             print(json.dumps(rows))
             return 0
         for row in rows:
-            row["minutes"] = "?" if row["minutes"] is None else f"~{row['minutes']:.1f}"
+            for key in ("minutes", "minutes_left"):
+                row[key] = "?" if row[key] is None else f"~{row[key]:.1f}"
             row["done"] = "yes" if row["done"] else "no"
-        print(_table(rows, ["name", "pillar", "runs", "minutes", "done", "title"]))
+        print(_table(rows, ["name", "pillar", "runs", "minutes", "minutes_left", "done", "title"]))
         print("minutes: " + rows[0]["minutes_method"] if rows else "no lessons in assets/lessons")
         uncalibrated = sorted({m for row in rows for m in row["uncalibrated_models"]})
         if uncalibrated:
             print(
                 f"no calibration yet for {', '.join(uncalibrated)}: run `python -m efficiency calibrate --model NAME`"
             )
+        for problem in sorted({p for row in rows for p in row["minutes_problems"]}):
+            print(f"not estimated: {problem}")
         return 0
     if args.lesson_command == "run":
         from efficiency.lessons.execute import run_plan

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from efficiency.errors import EfficiencyError
 from efficiency.lessons.plan import Plan
 from efficiency.model_names import TFIDF
 
-TFIDF_S = 5.0  # TF-IDF + logistic regression: measured about a second to fit on NusaX-senti; loading adds more
+TFIDF_S = 2.0  # TF-IDF + logistic regression: 0.9 s of training measured on NusaX-senti javanese (README)
 METHOD = (
-    "estimate: each missing run's training and evaluation time from this machine's calibration and the "
-    "dataset's token counts (efficiency/estimate.py); loading the model and timing latency are not included"
+    "estimate: each run's training and evaluation time from this machine's calibration and the dataset's "
+    f"token counts (efficiency/estimate.py), {TFIDF_S:.0f} s for a TF-IDF run; loading the model and timing "
+    "latency are not included"
 )
 
 
@@ -21,6 +23,7 @@ class Minutes:
     left: float | None  # the runs not yet finished or under way
     method: str
     missing_calibrations: tuple[str, ...] = ()  # models to calibrate (`python -m efficiency calibrate --model`)
+    problems: tuple[str, ...] = ()  # why a run could not be estimated (a dataset not in the data folder, ...)
 
 
 def estimate_minutes(plan: Plan) -> Minutes:
@@ -32,6 +35,7 @@ def estimate_minutes(plan: Plan) -> Minutes:
     previews: dict[tuple[str, str], Any] = {}
     tokenizers: dict[str, Any] = {}
     missing: set[str] = set()
+    problems: list[str] = []
     total = left = 0.0
     for item in plan.items:
         config = item.config
@@ -44,12 +48,19 @@ def estimate_minutes(plan: Plan) -> Minutes:
                 continue
             key = (config.model.name, repr(config.data))  # token counts barely move with the seed's subsample
             if key not in previews:
-                held = tokenizers.setdefault(config.model.name, load_tokenizer(config.model.name))
-                previews[key] = preview_dataset(config.data, config.model.name, config.seed, held)
+                try:
+                    held = tokenizers.get(config.model.name) or load_tokenizer(config.model.name)
+                    tokenizers[config.model.name] = held
+                    previews[key] = preview_dataset(config.data, config.model.name, config.seed, held)
+                except EfficiencyError as exc:
+                    problems.append(str(exc))
+                    previews[key] = None
+            if previews[key] is None:
+                continue
             seconds = estimate_run(config, previews[key].tokens, calibration)["train_eval_wall_s"]
         total += seconds
         if item.status == "missing":
             left += seconds
-    if missing:
-        return Minutes(None, None, METHOD, tuple(sorted(missing)))
+    if missing or problems:
+        return Minutes(None, None, METHOD, tuple(sorted(missing)), tuple(dict.fromkeys(problems)))
     return Minutes(total / 60, left / 60, METHOD)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from efficiency.errors import EfficiencyError
 from efficiency.figures import BY_KEY
+
+if TYPE_CHECKING:
+    from efficiency.config import RunConfig
 
 PILLARS = ("data", "effort", "compute")
 EXPECTS = ("lower", "higher", "ratio_below", "ratio_above", "within")
@@ -94,8 +97,9 @@ class _Fields:
 
 def parse_lesson(raw: dict[str, Any], source: str) -> Lesson:
     """A lesson from a parsed TOML document, or LessonError naming the first field that is wrong."""
+    from efficiency.data import resolve
+    from efficiency.data.userfile import looks_like_file
     from efficiency.flags import config_from_flags
-    from efficiency.techniques import validate_techniques
 
     top = _Fields(raw, "", source, TOP_FIELDS)
     name = top.text("name", "lora-vs-full")
@@ -132,7 +136,9 @@ def parse_lesson(raw: dict[str, Any], source: str) -> Lesson:
         if any(word.split("=")[0] == "--seed" for word in args.split()):
             fields.fail("args", "sets --seed: put the seeds in seeds = [42, 43] instead")
         try:
-            validate_techniques(config_from_flags(args).validate())
+            config = validate_techniques_of(config_from_flags(args).validate())
+            if not looks_like_file(config.data.dataset):
+                resolve(config.data.dataset)  # an unknown dataset is refused here, not when the lesson runs
         except EfficiencyError as exc:
             fields.fail("args", f"cannot be used: {exc}")
         runs.append(LessonRun(run_id, fields.text("label", run_id), args, tuple(seeds)))
@@ -186,3 +192,11 @@ def _check(item: dict[str, Any], where: str, source: str, run_ids: list[str]) ->
     elif value is not None:
         fields.fail("value", f'is not used by expect = "{expect}": remove it (or use ratio_below, ratio_above, within)')
     return Check(says, metric, compare[0], compare[1], expect, None if value is None else float(value))
+
+
+def validate_techniques_of(config: RunConfig) -> RunConfig:
+    """The config, once its techniques are known and combine (efficiency.techniques' own check)."""
+    from efficiency.techniques import validate_techniques
+
+    validate_techniques(config)
+    return config

@@ -89,3 +89,10 @@ def test_unreadable_files_and_unknown_names_say_what_to_do(tmp_path):
         load_lesson(tmp_path / "absent.toml")
     with pytest.raises(LessonError, match=r"There is no lesson 'nope': use one of .*lora-vs-full"):
         find_lesson("nope")
+
+
+def test_an_unknown_dataset_or_technique_is_refused_on_load():
+    for args, fragment in [("--model tiny --dataset nusax-senti/klingon", "klingon"), ("--technique lorra", "lorra")]:
+        with pytest.raises(LessonError, match=r"runs\[0\]\.args cannot be used") as caught:
+            parse_lesson(_set("runs.0.args", args), "mine.toml")
+        assert fragment in str(caught.value)
