@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from efficiency.config import RunConfig
 from efficiency.flags import config_from_flags
@@ -58,9 +59,20 @@ class Plan:
 
 
 def lesson_config(lesson: Lesson, run: LessonRun, seed: int) -> RunConfig:
-    """The config `train` builds from the run's flags, at `seed`, named after the lesson unless it names itself."""
+    """The config `train` builds from the run's flags, at `seed`, named after the lesson unless it names itself.
+
+    A dataset file named by a relative path is looked for beside the lesson file first, so a teacher's
+    lesson and its data travel together.
+    """
+    from efficiency.data.userfile import looks_like_file
+
     config = config_from_flags(run.args)
     config.seed = seed
+    dataset = Path(config.data.dataset).expanduser()
+    if looks_like_file(config.data.dataset) and not dataset.is_absolute() and lesson.source:
+        beside = Path(lesson.source).parent / dataset
+        if beside.is_file():
+            config.data.dataset = str(beside.resolve())
     if not config.name:
         config.name = f"{lesson.name}: {run.label} (seed {seed})"
     return config.validate()

@@ -134,3 +134,16 @@ def test_a_failed_run_is_reported_with_its_message():
     result = lesson_result(LESSON, store, plan)
     assert result.failed == {plan.items[0].record_id: "failed: Out of memory on cpu."}
     assert "did not finish: failed: Out of memory on cpu." in result.text()
+
+
+def test_a_teachers_dataset_file_is_found_beside_the_lesson(tmp_path, sentiment_csv):
+    from efficiency.lessons import load_lesson as load
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "reviews.csv").write_text(sentiment_csv.read_text(encoding="utf-8"), encoding="utf-8")
+    text = Path(__file__).with_name("tiny.toml").read_text(encoding="utf-8")
+    (folder / "mine.toml").write_text(text.replace("--dataset nusax-senti/javanese", "--dataset reviews.csv"),
+                                      encoding="utf-8")  # fmt: skip
+    lesson = load(folder / "mine.toml")
+    assert lesson_config(lesson, lesson.runs[0], 7).data.dataset == str((folder / "reviews.csv").resolve())
