@@ -78,9 +78,9 @@ def card_markdown(card: dict[str, Any]) -> str:
 
 
 def _md(value: Any) -> str:
-    """A stored value as literal Markdown text: special characters escaped, on one line."""
+    """A stored value as literal Markdown text on one line: what could format, link or break a table escaped."""
     flat = " ".join(str(value).split())
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", flat)
+    return re.sub(r"([\\`*_{}\[\]!|<>~])", r"\\\1", flat)
 
 
 def _fenced(body: str, language: str = "") -> list[str]:

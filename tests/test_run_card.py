@@ -18,7 +18,7 @@ def test_a_card_escapes_what_a_user_wrote_and_fences_the_command():
     assert card["command"].startswith("python -m efficiency train --name ")
     markdown = card_markdown(card)
     title = markdown.splitlines()[0]
-    assert title == rf"# Run {run_id}: \*\*bold\*\* \[link\]\(http://x\) \`\`\`"
+    assert title == rf"# Run {run_id}: \*\*bold\*\* \[link\](http://x) \`\`\`"
     assert r"\<b\>no\</b\>" in markdown
     fence = next(line for line in markdown.splitlines() if line.startswith("```"))
     assert fence == "````"  # longer than the name's own backticks, so the name cannot close the block
@@ -36,4 +36,4 @@ def test_a_card_lists_each_figure_with_its_method():
         "kind": "measured",
         "method": "accuracy_score",
     }
-    assert "| accuracy | 50\\.0% | measured | accuracy\\_score |" in card_markdown(card)
+    assert "| accuracy | 50.0% | measured | accuracy\\_score |" in card_markdown(card)
