@@ -60,11 +60,15 @@ def test_a_run_that_differs_in_a_setting_that_counts_is_not_reused(change):
 
 
 def test_the_resolved_default_matches_the_same_value_written_out():
+    from efficiency.lessons import parse_text
+
+    text = Path(__file__).with_name("tiny.toml").read_text(encoding="utf-8").replace("--max-length 32 ", "")
+    lesson = parse_text(text, "defaults.toml")  # the length left to the dataset's default
     store = RunStore()
-    config = _config()
+    config = lesson_config(lesson, lesson.runs[0], 7)
     config.train.learning_rate, config.data.max_length = 1e-3, 128  # tiny's default rate, NusaX's default length
     run_id = _stored(store, config)
-    assert _statuses(store)["full"] == ("finished", run_id)
+    assert plan_lesson(lesson, store).items[0].record_id == run_id
 
 
 def test_queued_and_running_runs_are_joined_failed_ones_are_not():
