@@ -3,7 +3,8 @@
 schema (what a lesson file holds, checked on load), catalog (the shipped files and a teacher's own),
 plan (each run matched to the store: reused, joined or queued), verdict (the rules, on numbers),
 result (a lesson's verdict from the store), execute (the CLI trains what is missing), minutes (the estimate),
-scale (a run's cost at a larger model or dataset, by the 6·N·D rule: an estimate).
+scale (a run's cost at a larger model or dataset, by the 6·N·D rule: an estimate), predict (the guesses
+a student can make for a check, and the one the measurement supports).
 """
 
 from efficiency.lessons.catalog import LESSONS_DIR, find_lesson, load_lesson, parse_text, shipped_lessons

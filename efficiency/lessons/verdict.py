@@ -159,17 +159,17 @@ def _comparison(check: Check, left: Stats, right: Stats) -> dict[str, Any]:
         relation = "below" if check.expect == "ratio_below" else "above"
         return {
             "numbers": numbers,
-            "words": f"a ratio of {_percent(ratio)} (the claim: {relation} {_percent(check.value)})",
+            "words": f"a ratio of {share_text(ratio)} (the claim: {relation} {share_text(check.value)})",
         }
-    size = _difference(check.metric, abs(difference))
+    size = difference_text(check.metric, abs(difference))
     direction = "lower" if difference < 0 else "higher" if difference > 0 else "no different"
     if check.expect == "within":
-        band = _difference(check.metric, check.value or 0.0)
+        band = difference_text(check.metric, check.value or 0.0)
         return {"numbers": numbers, "words": f"{size} {direction} (the claim: within {band})"}
     return {"numbers": numbers, "words": f"{size} {direction}" if difference else "equal"}
 
 
-def _difference(metric: str, amount: float) -> str:
+def difference_text(metric: str, amount: float) -> str:
     """A difference in the figure's own terms: points for a share such as accuracy, the unit otherwise."""
     row = BY_KEY.get(metric)
     if row is not None and row.axis_range == (0.0, 1.0):
@@ -177,7 +177,7 @@ def _difference(metric: str, amount: float) -> str:
     return text(metric, _whole(amount)) if row is not None else f"{amount:.3g}"
 
 
-def _percent(share: float | None) -> str:
+def share_text(share: float | None) -> str:
     if share is None:
         return "–"
     return f"{share:.2%}" if share < 0.1 else f"{share:.0%}" if share < 10 else f"{share:.1f}×"
