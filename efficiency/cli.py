@@ -1,4 +1,4 @@
-"""The command line: `python -m efficiency train|runs|data|techniques ...`.
+"""The command line: `python -m efficiency train|runs|data|techniques|lesson|tokens ...`.
 
 `train` has a flag for every config field (generated from the dataclasses, with their help),
 or takes `--config FILE`; given flags override the file. `--json` prints exactly one JSON
@@ -12,83 +12,17 @@ import dataclasses
 import json
 import sys
 import threading
-import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from efficiency.config import SECTIONS, RunConfig, parse_technique
 from efficiency.errors import EfficiencyError
-from efficiency.fields import base_type
 from efficiency.figures import FIGURES, qualities
+from efficiency.flags import add_config_flags, config_from_args
 from efficiency.model_names import MINILM
 
 EXIT_BAD_INPUT = 2
 EXIT_STOPPED = 130
-
-
-# --- flags generated from the config -----------------------------------------------------------
-def _config_fields() -> list[tuple[str | None, dataclasses.Field[Any], type]]:
-    """(section or None for top level, field, base type) for every field with a CLI flag."""
-    out = []
-    for section, cls in [(None, RunConfig), *SECTIONS.items()]:
-        hints = typing.get_type_hints(cls)
-        for f in dataclasses.fields(cls):
-            if f.metadata.get("flag"):
-                out.append((section, f, base_type(hints[f.name])))
-    return out
-
-
-_NONE = object()  # a flag given as 'none': set the field to None (the recommended default)
-
-
-def _optional(base: type) -> Any:
-    def parse(text: str) -> Any:
-        if text.strip().lower() in {"none", ""}:
-            return _NONE
-        try:
-            return base(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a {base.__name__}") from None
-
-    parse.__name__ = base.__name__
-    return parse
-
-
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    defaults = RunConfig()
-    for section, f, base in _config_fields():
-        default = getattr(getattr(defaults, section) if section else defaults, f.name)
-        help_text = f"{f.metadata['help']} (default: {default})".replace("%", "%%")
-        kwargs: dict[str, Any] = {"dest": f"{section or 'run'}.{f.name}", "default": None, "help": help_text}
-        if base is bool:
-            parser.add_argument(f.metadata["flag"], action=argparse.BooleanOptionalAction, **kwargs)
-        else:
-            parser.add_argument(f.metadata["flag"], type=_optional(base), metavar=base.__name__.upper(), **kwargs)
-    parser.add_argument(
-        "--technique",
-        action="append",
-        default=[],
-        metavar="NAME[:key=value,...]",
-        help="Switch a technique on (repeatable); list values joined with '+', e.g. lora:r=8,target_modules=query+value.",
-    )
-
-
-def config_from_args(args: argparse.Namespace) -> RunConfig:
-    if args.config:
-        try:
-            config = RunConfig.from_json(Path(args.config).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise EfficiencyError(f"Cannot read config file {args.config}: {exc.strerror}.") from exc
-    else:
-        config = RunConfig()
-    for section, f, _base in _config_fields():
-        value = getattr(args, f"{section or 'run'}.{f.name}")
-        if value is not None:
-            setattr(getattr(config, section) if section else config, f.name, None if value is _NONE else value)
-    if args.technique:
-        config.techniques = [parse_technique(t) for t in args.technique]
-    return config
 
 
 # --- train -------------------------------------------------------------------------------------
@@ -193,6 +127,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(text)
         return 0
+    if args.runs_command == "card":
+        from efficiency.run_card import card_markdown, run_card
+
+        record = store.get(args.run_id)
+        if record is None:
+            raise EfficiencyError(f"There is no run {args.run_id}: see `python -m efficiency runs list`.")
+        card = run_card(record)
+        print(json.dumps(card, default=str, indent=2) if args.format == "json" else card_markdown(card))
+        return 0
     if args.runs_command == "stop":
         status = store.request_stop(args.run_id)
         if status is None:
@@ -275,6 +218,86 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- lessons ----------------------------------------------------------------------------------------
+def cmd_lesson(args: argparse.Namespace) -> int:
+    from efficiency import lessons
+    from efficiency.store import RunStore
+
+    store = RunStore(args.store)
+    if args.lesson_command == "list":
+        from efficiency.lessons.minutes import estimate_minutes
+
+        rows = []
+        for lesson in lessons.shipped_lessons():
+            plan = lessons.plan_lesson(lesson, store)
+            minutes = estimate_minutes(plan)
+            rows.append({
+                "name": lesson.name, "title": lesson.title, "pillar": lesson.pillar, "runs": len(plan.items),
+                "minutes": minutes.total, "minutes_left": minutes.left, "minutes_method": minutes.method,
+                "uncalibrated_models": list(minutes.missing_calibrations), "minutes_problems": list(minutes.problems),
+                "done": plan.done,
+            })  # fmt: skip
+        if args.json:
+            print(json.dumps(rows))
+            return 0
+        for row in rows:
+            for key in ("minutes", "minutes_left"):
+                row[key] = "?" if row[key] is None else f"~{row[key]:.1f}"
+            row["done"] = "yes" if row["done"] else "no"
+        print(_table(rows, ["name", "pillar", "runs", "minutes", "minutes_left", "done", "title"]))
+        print("minutes: " + rows[0]["minutes_method"] if rows else "no lessons in assets/lessons")
+        uncalibrated = sorted({m for row in rows for m in row["uncalibrated_models"]})
+        if uncalibrated:
+            print(
+                f"no calibration yet for {', '.join(uncalibrated)}: run `python -m efficiency calibrate --model NAME`"
+            )
+        for problem in sorted({p for row in rows for p in row["minutes_problems"]}):
+            print(f"not estimated: {problem}")
+        return 0
+    if args.lesson_command == "run":
+        from efficiency.lessons.execute import run_plan
+        from efficiency.runs.runner import stop_on_signals
+
+        lesson = lessons.find_lesson(args.lesson)
+        stop = threading.Event()
+        stop_on_signals(stop)
+        say = (lambda message: print(message, file=sys.stderr, flush=True)) if not args.quiet else (lambda _m: None)
+        plan = run_plan(lessons.plan_lesson(lesson, store), store, stop, say)
+        result = lessons.lesson_result(lesson, store, plan)
+        print(json.dumps(result.to_json(), default=str) if args.json else result.text())
+        return EXIT_STOPPED if stop.is_set() else 0
+    raise AssertionError(args.lesson_command)
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    from efficiency import tokens
+    from efficiency.preview import load_tokenizer
+
+    tokenizer, note = load_tokenizer(args.model)
+    if args.text is not None:
+        rows = [tokens.count(tokenizer, [args.text], "text")]
+        pieces = tokens.split_pieces(tokenizer, args.text)
+    else:
+        rows = tokens.dataset_lens(tokenizer, tokens.dataset_names(args.dataset), args.data_dir, args.sample)
+        pieces = None
+        if not rows:
+            raise EfficiencyError("None of these datasets is in the data folder: see `python -m efficiency data list`.")
+    if args.json:
+        print(json.dumps({"model": args.model, "note": note, "method": tokens.METHOD,
+                          "rows": [r.to_dict() for r in rows], "pieces": pieces}))  # fmt: skip
+        return 0
+    table = [
+        {"source": r.source, "texts": r.texts, "pieces/word": r.fertility, "unknown": r.unknown_share,
+         "chars/piece": r.chars_per_piece, "chars lost": r.lost_share}
+        for r in rows
+    ]  # fmt: skip
+    print(_table(table, ["source", "texts", "pieces/word", "unknown", "chars/piece", "chars lost"]))
+    if pieces is not None:
+        print("pieces: " + " ".join(pieces))
+    print(f"{args.model}: {tokens.METHOD}" + (f" ({note})" if note else ""))
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -302,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = runs_sub.add_parser("export")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("--output", help="Write to this file instead of stdout.")
+    card = runs_sub.add_parser("card", help="A run card: config, hardware, versions, methods, results, command.")
+    card.add_argument("run_id", type=int)
+    card.add_argument("--format", choices=["md", "json"], default="md")
     for verb in ("stop", "delete"):
         sub = runs_sub.add_parser(verb)
         sub.add_argument("run_id", type=int)
@@ -321,6 +347,25 @@ def build_parser() -> argparse.ArgumentParser:
     techniques.add_argument("action", choices=["list"])
     techniques.add_argument("--json", action="store_true")
     techniques.set_defaults(func=cmd_techniques)
+
+    lesson = commands.add_parser("lesson", help="List the lessons, or run one and print its verdict.")
+    lesson_sub = lesson.add_subparsers(dest="lesson_command", required=True)
+    lesson_list = lesson_sub.add_parser("list", help="The shipped lessons, their estimated minutes, done or not.")
+    lesson_list.add_argument("--json", action="store_true")
+    lesson_run = lesson_sub.add_parser("run", help="Train a lesson's missing runs (stored ones are reused).")
+    lesson_run.add_argument("lesson", metavar="NAME_OR_PATH", help="A shipped lesson's name or a lesson file.")
+    lesson_run.add_argument("--json", action="store_true", help="Print one JSON object on stdout.")
+    lesson_run.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+    lesson.set_defaults(func=cmd_lesson)
+
+    lens = commands.add_parser("tokens", help="How a model's tokenizer reads each language or your sentence.")
+    lens.add_argument("--model", default=MINILM)
+    lens.add_argument("--dataset", help="A dataset, a family (all its languages), or none for every dataset.")
+    lens.add_argument("--text", help="Your own sentence instead of a dataset: its pieces are shown.")
+    lens.add_argument("--sample", type=int, default=200, help="Training texts read per language (default: 200).")
+    lens.add_argument("--data-dir")
+    lens.add_argument("--json", action="store_true")
+    lens.set_defaults(func=cmd_tokens)
 
     calibration = commands.add_parser(
         "calibrate", help="Measure this device's training speed once, for the app's cost estimates."

@@ -61,6 +61,12 @@ class DataConfig:
         flag="--max-length",
         help="Truncate each text to this many tokens. Default: 128 for sentences, 256 for news articles.",
     )
+    test_dataset: str | None = setting(
+        None,
+        flag="--test-dataset",
+        help="Test on another dataset's test split instead (cross-lingual transfer: train on "
+        "nusax-senti/indonesian, test on nusax-senti/javanese). Its labels must have the same names.",
+    )
     text_column: str | None = setting(
         None, flag="--text-column", help="Your own file only: the column that holds the text."
     )

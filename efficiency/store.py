@@ -71,6 +71,7 @@ class RunRecord:
     traceback: str | None = None
     model_path: str | None = None
     estimate: dict[str, Any] | None = None
+    request: str | None = None  # shared by runs queued as one request (a lesson)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -139,8 +140,12 @@ class RunStore:
         status: str = "queued",
         device: str | None = None,
         estimate: dict[str, Any] | None = None,
+        request: str | None = None,
     ) -> int:
-        """Insert a run; `device` is the resolved device ('cpu', 'cuda:0') the queue orders it on."""
+        """Insert a run; `device` is the resolved device ('cpu', 'cuda:0') the queue orders it on.
+
+        Runs queued together (a lesson's) share `request`, so a quota can count them as one request.
+        """
         with self._write() as conn:
             result = conn.execute(
                 insert(runs).values(
@@ -154,6 +159,7 @@ class RunStore:
                     stop_requested=False,
                     config=config,
                     estimate=estimate,
+                    request=request,
                 )
             )
             return int(result.inserted_primary_key[0])

@@ -58,6 +58,7 @@ runs = Table(
     Column("traceback", Text),
     Column("model_path", String(1000)),
     Column("estimate", JSON),  # the cost predicted before the run, shown beside what was measured
+    Column("request", String(200)),  # runs queued together (a lesson's runs) share it: a quota counts it once
     sqlite_autoincrement=True,  # a deleted run's id is never given to a new run (links, logs, kept models)
 )
 

@@ -44,3 +44,13 @@ def test_engine_benchmark_prints_one_json_object():
     for key in ("engine_examples_per_s", "trainer_examples_per_s", "speedup", "engine_accuracy", "trainer_accuracy",
                 "overhead_pct"):  # fmt: skip
         assert isinstance(result[key], float), key
+
+
+def test_reproduce_papers_gives_verdicts_from_the_benchmark_rows():
+    done = bench("reproduce_papers.py", "--from-bench", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {row["name"]: row for row in json.loads(done.stdout)["rows"]}
+    assert rows["peft-family"]["verdict"] == "reproduced"  # parameter counts: decided on one seed
+    lora = rows["lora-vs-full"]["result"]
+    assert lora["runs"] == {"full": [], "lora": []} and lora["figures"]["lora"]["accuracy"]["n"] == 2
+    assert "| **reproduced** |" in bench("reproduce_papers.py", "--from-bench").stdout

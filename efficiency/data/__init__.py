@@ -8,6 +8,7 @@ from efficiency.data.catalog import CATALOG, DatasetRef, all_names, resolve
 from efficiency.data.readers import is_present, locate, read_catalog_dataset
 from efficiency.data.splits import LabelledDataset, TextSplit, stratified_subsample
 from efficiency.data.userfile import looks_like_file, read_user_file
+from efficiency.errors import DataError
 
 __all__ = [
     "CATALOG",
@@ -21,15 +22,33 @@ __all__ = [
 
 
 def load_dataset(cfg: DataConfig, seed: int, allow_download: bool = True) -> LabelledDataset:
-    """Load the configured dataset, subsampling the training split when asked."""
-    if looks_like_file(cfg.dataset):
-        dataset = read_user_file(cfg.dataset, cfg.text_column, cfg.label_column, seed)
-    else:
-        ref = resolve(cfg.dataset)
-        dataset = read_catalog_dataset(ref, locate(ref, cfg.data_dir, allow_download))
+    """Load the configured dataset, subsampling the training split when asked (and testing on another when asked)."""
+    dataset = _read(cfg.dataset, cfg, seed, allow_download)
     if cfg.limit_train is not None:
         dataset.train = stratified_subsample(dataset.train, cfg.limit_train, seed)
+    if cfg.test_dataset:
+        other = _read(cfg.test_dataset, cfg, seed, allow_download)
+        dataset.test = relabelled(other.test, other.label_names, dataset.label_names, cfg.test_dataset, dataset.name)
+        dataset.info["test_dataset"] = other.name
     return dataset
+
+
+def _read(name: str, cfg: DataConfig, seed: int, allow_download: bool) -> LabelledDataset:
+    if looks_like_file(name):
+        return read_user_file(name, cfg.text_column, cfg.label_column, seed)
+    ref = resolve(name)
+    return read_catalog_dataset(ref, locate(ref, cfg.data_dir, allow_download))
+
+
+def relabelled(split: TextSplit, names: list[str], target: list[str], source: str, trained_on: str) -> TextSplit:
+    """A split of another dataset, its labels matched to the training set's by name."""
+    if sorted(names) != sorted(target):
+        raise DataError(
+            f"--test-dataset {source} has the labels {', '.join(sorted(names))}, but {trained_on} has "
+            f"{', '.join(sorted(target))}: test on a dataset whose labels have the same names."
+        )
+    index = {name: target.index(name) for name in names}
+    return TextSplit(list(split.texts), [index[names[label]] for label in split.labels])
 
 
 def list_datasets(data_dir: str | None = None) -> list[dict[str, object]]:
