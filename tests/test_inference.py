@@ -20,6 +20,8 @@ def kept(config):
     result = run_experiment(config, store=RunStore())
     record = RunStore().get(result.run_id)
     assert record.model_path
+    if config.model.name != "tfidf-logreg":
+        assert record.metrics["model_revision"] is None  # recorded: the tiny model is built here, from no commit
     return KeptModel(record.model_path)
 
 

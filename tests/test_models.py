@@ -71,7 +71,8 @@ def test_every_transformers_loader_call_refuses_remote_code():
 
     root = Path(__file__).resolve().parent.parent
     calls = []
-    for path in [*(root / "efficiency").rglob("*.py"), *(root / "scripts").rglob("*.py"), root / "app.py"]:
+    sources = [p for folder in ("efficiency", "pages", "scripts", "benchmarks") for p in (root / folder).rglob("*.py")]
+    for path in [*sources, root / "app.py"]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOADERS:
                 flag = next((k.value for k in node.keywords if k.arg == "trust_remote_code"), None)
