@@ -65,7 +65,7 @@ class KeptModel:
             raise
         except Exception as exc:  # a damaged folder must say so, not crash the page
             raise ModelLoadError(
-                f"The kept model in {self.folder.name} could not be loaded ({type(exc).__name__}): train the run again."
+                f"This run's kept model could not be loaded ({type(exc).__name__}): train the run again."
             ) from exc
 
     def _load(self) -> None:

@@ -84,7 +84,7 @@ def kept_folder(model_path: str | os.PathLike[str]) -> Path:
         )
     if not folder.is_dir():
         raise ModelLoadError(
-            f"The kept model folder {folder.name} is gone (deleted or moved): train the run again "
+            "This run's kept model folder is gone (deleted or moved): train the run again "
             "with 'Keep the trained model' on."
         )
     for parent, dirs, files in os.walk(folder):  # does not follow links, so each one is checked here
@@ -92,7 +92,7 @@ def kept_folder(model_path: str | os.PathLike[str]) -> Path:
             entry = Path(parent) / name
             if entry.is_symlink() and root not in entry.resolve().parents:
                 raise ModelLoadError(
-                    f"The kept model folder {folder.name} links to a file outside the lab's models folder, so it is "
+                    "This run's kept model folder links to a file outside the lab's models folder, so it is "
                     "not loaded: train the run again with 'Keep the trained model' on."
                 )
     if not (folder / MANIFEST).is_file() and not (folder / baselines.MANIFEST).is_file():
@@ -104,11 +104,9 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(
-            f"The kept model in {folder.name} has no readable {MANIFEST}: train the run again."
-        ) from exc
+        raise ModelLoadError(f"This run's kept model has no readable {MANIFEST}: train the run again.") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ModelLoadError(f"The kept model in {folder.name} is of another format: train the run again.")
+        raise ModelLoadError("This run's kept model is of another format: train the run again.")
     return manifest
 
 
