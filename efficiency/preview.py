@@ -42,14 +42,18 @@ def load_tokenizer(model_name: str) -> tuple[Any, str]:
     from efficiency.models import hub_reachable, minilm_path  # transformers and torch: not at import
 
     if model_name in (MINILM, TINY):
-        return AutoTokenizer.from_pretrained(minilm_path()), ""
+        return AutoTokenizer.from_pretrained(minilm_path(), trust_remote_code=False), ""
     if model_name == TFIDF:
-        return AutoTokenizer.from_pretrained(minilm_path()), "token lengths shown with MiniLM's tokenizer"
+        return AutoTokenizer.from_pretrained(
+            minilm_path(), trust_remote_code=False
+        ), "token lengths shown with MiniLM's tokenizer"
     try:
-        return AutoTokenizer.from_pretrained(model_name, local_files_only=not hub_reachable()), ""
+        return AutoTokenizer.from_pretrained(
+            model_name, local_files_only=not hub_reachable(), trust_remote_code=False
+        ), ""
     except (OSError, ValueError):
         return (
-            AutoTokenizer.from_pretrained(minilm_path()),
+            AutoTokenizer.from_pretrained(minilm_path(), trust_remote_code=False),
             f"{model_name}'s tokenizer is not available offline: lengths shown with MiniLM's tokenizer",
         )
 

@@ -59,3 +59,20 @@ def sentiment_csv(tmp_path: Path) -> Path:
 def python_env() -> dict[str, str]:
     """The environment for a child process: the same isolated home and offline Hub."""
     return dict(os.environ)
+
+
+class _Payload:
+    """Unpickling this creates the file `marker`: what a hostile student would plant as a kept model."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (self.marker, "w"))
+
+
+def pickle_payload(marker: Path) -> bytes:
+    """A pickle that, if ever loaded, leaves `marker` behind (tests assert it never appears)."""
+    import pickle
+
+    return pickle.dumps(_Payload(marker))

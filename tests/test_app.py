@@ -205,6 +205,19 @@ def test_the_result_card_reports_the_technique_predicts_sentences_and_repeats_wi
         store.request_stop(record.id)
 
 
+def test_a_model_kept_in_the_older_pickled_format_is_not_loaded_and_the_card_says_so(tmp_path):
+    from tests.conftest import pickle_payload
+
+    folder = paths.models_dir() / "run-1"
+    folder.mkdir()
+    (folder / "model.pt").write_bytes(pickle_payload(tmp_path / "ran"))
+    run_id = finished_run(model_path=str(folder))
+    at = page("experiment", run=str(run_id))
+    assert any("older format" in w.value and "train the run again" in w.value for w in at.warning)
+    assert not any(t.label == "Try a sentence" for t in at.text_input)
+    assert not (tmp_path / "ran").exists()
+
+
 def test_choosing_an_upload_before_the_file_says_what_to_do():
     at = page("experiment")
     at.selectbox(key="exp.dataset").set_value("⬆ your own CSV/TSV file").run()  # none uploaded yet

@@ -182,3 +182,57 @@ def test_dropout_none_keeps_the_models_own():
     from efficiency.techniques import build
 
     assert build(config).items[0].config.teacher == "12", "a run id typed as a number is accepted"
+
+
+# --- predict: the sentence box's twin -------------------------------------------------------------------------------
+def kept_baseline_run(store: RunStore) -> int:
+    """A finished run whose TF-IDF pipeline is kept in the models folder (fitted here: no training run needed)."""
+    from efficiency import baselines, paths
+    from efficiency.config import ModelConfig, RunConfig
+    from efficiency.data.splits import TextSplit
+
+    texts, labels = ["apik banget", "seneng apik", "elek banget", "kuciwa elek"] * 3, [1, 1, 0, 0] * 3
+    pipeline = baselines.fit(baselines.make_pipeline(seed=0), TextSplit(texts, labels))
+    run_id = store.create_run(RunConfig(model=ModelConfig(name="tfidf-logreg")).to_dict(), status="running")
+    folder = baselines.save(pipeline, ["negative", "positive"], paths.models_dir() / f"run-{run_id}")
+    store.finish(run_id, "finished", metrics={}, model_path=folder)
+    return run_id
+
+
+def test_predict_prints_the_label_and_its_probabilities(capsys):
+    run_id = kept_baseline_run(RunStore())
+    assert main(["predict", str(run_id), "apik banget seneng"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"run {run_id}: positive"
+    assert [line.split()[0] for line in lines[1:]] == ["positive", "negative"]  # highest first
+    assert main(["predict", str(run_id), "elek kuciwa", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["run_id"] == run_id and payload["label"] == "negative"
+    assert list(payload["probabilities"]) == ["negative", "positive"]
+    assert sum(payload["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_predict_refuses_a_pickled_model_with_the_older_format_message(capsys, tmp_path):
+    from efficiency import paths
+    from tests.conftest import pickle_payload
+
+    store = RunStore()
+    run_id = store.create_run({"model": {"name": "tfidf-logreg"}}, status="running")
+    folder = paths.models_dir() / f"run-{run_id}"
+    folder.mkdir()
+    (folder / "pipeline.pkl").write_bytes(pickle_payload(tmp_path / "ran"))
+    store.finish(run_id, "finished", metrics={}, model_path=str(folder))
+    assert main(["predict", str(run_id), "apik"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "older format" in err and "Traceback" not in err
+    assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.parametrize("status, phrase", [(None, "no run"), ("finished", "did not keep its model")])
+def test_predict_without_a_kept_model_says_why(capsys, status, phrase):
+    store = RunStore()
+    run_id = store.create_run({"model": {"name": "tiny"}}, status="running")
+    if status:
+        store.finish(run_id, status, metrics={})
+    assert main(["predict", str(run_id if status else run_id + 1), "apik"]) == 2
+    assert phrase in capsys.readouterr().err

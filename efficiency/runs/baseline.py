@@ -45,7 +45,7 @@ def run(prepared: Prepared, hooks: RunHooks) -> RecipeResult:
     sheet.put("total_params", params, "counted", PARAMS_METHOD)
     sheet.put("trainable_params", params, "counted", PARAMS_METHOD)
     sheet.put("vocabulary_size", baselines.vocabulary_size(pipeline))
-    sheet.put("model_size_mb", baselines.saved_size_mb(pipeline), "measured", "size of the pickled pipeline")
+    sheet.put("model_size_mb", baselines.saved_size_mb(pipeline), "measured", baselines.SIZE_METHOD)
     texts = dataset.test.texts[:LATENCY_EXAMPLES]
     if config.measure.latency and texts:
         sheet.latency(lambda idx: pipeline.predict([texts[i] for i in idx]), len(texts), config.measure.latency_repeats)

@@ -187,6 +187,7 @@ def measure(prepared: Prepared, loaded: LoadedModel, examples: Examples, fitted:
     sheet.put(
         "model_source", f"{own_student} (student), distilled from {loaded.source}" if own_student else loaded.source
     )
+    sheet.put("model_revision", loaded.revision)  # the Hub commit the weights came from (None: not from the Hub)
     sheet.put("techniques", reports)
     return sheet
 
@@ -272,7 +273,8 @@ def keep(prepared: Prepared, model: torch.nn.Module, loaded: LoadedModel, sheet:
     if not prepared.config.save_model:
         return None
     try:
-        return save_model(model, loaded.tokenizer, paths.models_dir() / f"run-{run_id}")
+        folder = paths.models_dir() / f"run-{run_id}"
+        return save_model(model, loaded.tokenizer, folder, prepared.config, prepared.techniques)
     except Exception as exc:  # the measurements are worth more than the weights: keep them, say why
         sheet.put("save_error", f"The trained model could not be kept: {type(exc).__name__}: {exc}")
         return None

@@ -7,7 +7,6 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -95,7 +94,8 @@ def teacher_logits(
 
 def load_run_model(store: RunStore, label_names: list[str], model_name: str, run_id: int) -> torch.nn.Module | None:
     """A kept, fully fine-tuned model of an earlier run, as a distillation teacher."""
-    from transformers import AutoModelForSequenceClassification
+    from efficiency.inference import kept_folder
+    from efficiency.runs.keep import load_model
 
     record = store.get(run_id)
     if record is None or record.status != "finished" or not record.model_path:
@@ -110,12 +110,12 @@ def load_run_model(store: RunStore, label_names: list[str], model_name: str, run
         for t in record.config.get("techniques", [])
         if t["name"] not in FACTS or FACTS[t["name"]].reshapes_model
     ]
-    if reshaped or (Path(record.model_path) / "adapter_config.json").exists():
+    model = None if reshaped else load_model(kept_folder(record.model_path))[0]
+    if model is None or hasattr(model, "peft_config"):  # an adapter left unmerged wraps the model
         raise ConfigError(
             f"Run {run_id} kept a {'/'.join(reshaped) or 'adapter'} model, not a plain fine-tuned one: "
             "choose a full fine-tuning run as teacher."
         )
-    model = AutoModelForSequenceClassification.from_pretrained(record.model_path)
     if [model.config.id2label[i] for i in range(model.config.num_labels)] != list(label_names):
         raise ConfigError(f"Run {run_id} was trained on other labels: choose a teacher from the same dataset.")
     return model

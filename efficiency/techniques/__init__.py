@@ -142,6 +142,19 @@ class Pipeline:
             model = technique.after_training(model, ctx)
         return model
 
+    def kept_shape(self, model: torch.nn.Module) -> dict[str, Any]:
+        """What the techniques need to rebuild the kept model's shape, beyond its transformers config."""
+        shape: dict[str, Any] = {}
+        for technique in self._with("kept_shape"):
+            shape.update(technique.kept_shape(model))
+        return shape
+
+    def rebuild(self, model: torch.nn.Module, shape: dict[str, Any]) -> torch.nn.Module:
+        """An untrained model reshaped as the techniques left the kept one, in the order they acted."""
+        for technique in self._with("rebuild"):
+            model = technique.rebuild(model, shape)
+        return model
+
     def autocast(self, device: torch.device) -> Any:
         """The autocast context for forward passes (a no-op without amp)."""
         import torch

@@ -56,6 +56,12 @@ class TechniqueHooks(Protocol):
     def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
         """After the best epoch is restored, before the test: the model to test (merged, pruned, quantized)."""
 
+    def kept_shape(self, model: torch.nn.Module) -> dict[str, Any]:
+        """What rebuilding the kept model needs that its transformers config does not hold (plain JSON data)."""
+
+    def rebuild(self, model: torch.nn.Module, shape: dict[str, Any]) -> torch.nn.Module:
+        """Reshape an untrained model of the kept config as this technique left the trained one (weights come after)."""
+
     def report(self) -> dict[str, Any]:
         """What it did, stored under metrics["techniques"][name]."""
 

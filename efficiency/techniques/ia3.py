@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.fields import setting
 from efficiency.techniques import _peft
@@ -38,15 +38,20 @@ class IA3(Technique):
         return model.merge_and_unload()
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        return _peft.wrap(model, self._peft_config(), self.stats)
+
+    def rebuild(self, model: torch.nn.Module, shape: dict[str, Any]) -> torch.nn.Module:
+        return model if self.config.merge else _peft.wrap(model, self._peft_config(), {})
+
+    def _peft_config(self) -> Any:
         from peft import IA3Config as PeftIA3Config
         from peft import TaskType
 
-        config = PeftIA3Config(
+        return PeftIA3Config(
             task_type=TaskType.SEQ_CLS,
             target_modules=list(self.config.target_modules),
             feedforward_modules=list(self.config.feedforward_modules),
         )
-        return _peft.wrap(model, config, self.stats)
 
 
 register(

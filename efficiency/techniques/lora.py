@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
 from efficiency.fields import setting
@@ -49,21 +49,26 @@ class LoRA(Technique):
         return model.merge_and_unload()
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        try:
+            return _peft.wrap(model, self._peft_config(), self.stats)
+        except ValueError as exc:
+            raise ConfigError(
+                f"LoRA could not find the layers {self.config.target_modules} in this model: {exc}"
+            ) from exc
+
+    def rebuild(self, model: torch.nn.Module, shape: dict[str, Any]) -> torch.nn.Module:
+        return model if self.config.merge else _peft.wrap(model, self._peft_config(), {})
+
+    def _peft_config(self) -> Any:
         from peft import LoraConfig, TaskType
 
-        config = LoraConfig(
+        return LoraConfig(
             task_type=TaskType.SEQ_CLS,
             r=self.config.r,
             lora_alpha=self.config.alpha,
             lora_dropout=self.config.dropout,
             target_modules=list(self.config.target_modules),
         )
-        try:
-            return _peft.wrap(model, config, self.stats)
-        except ValueError as exc:
-            raise ConfigError(
-                f"LoRA could not find the layers {self.config.target_modules} in this model: {exc}"
-            ) from exc
 
 
 register(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
 from efficiency.fields import setting
@@ -34,14 +34,19 @@ class Prefix(Technique):
     default_learning_rate: ClassVar[float] = 1e-2
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
+        return _peft.wrap(model, self._peft_config(), self.stats)
+
+    def rebuild(self, model: torch.nn.Module, shape: dict[str, Any]) -> torch.nn.Module:
+        return _peft.wrap(model, self._peft_config(), {})  # never merged: the prefix stays beside the model
+
+    def _peft_config(self) -> Any:
         from peft import PrefixTuningConfig, TaskType
 
-        config = PrefixTuningConfig(
+        return PrefixTuningConfig(
             task_type=TaskType.SEQ_CLS,
             num_virtual_tokens=self.config.virtual_tokens,
             prefix_projection=self.config.projection,
         )
-        return _peft.wrap(model, config, self.stats)
 
 
 register(

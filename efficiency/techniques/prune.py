@@ -93,6 +93,27 @@ class Prune(Technique):
                 torch_prune.identity(module, name)  # installs the mask, so later steps only update it
         return model
 
+    # --- keeping the model: removed layers are in its config, removed heads are not ---------------
+    def kept_shape(self, model: torch.nn.Module) -> dict[str, Any]:
+        if self.config.method != "heads":
+            return {}
+        return {"attention_heads": [_heads_of(layer) for layer in _encoder_layers(model)]}
+
+    def rebuild(self, model: torch.nn.Module, shape: dict[str, Any]) -> torch.nn.Module:
+        if self.config.method != "heads":
+            return model
+        layers = _encoder_layers(model)
+        kept = shape.get("attention_heads")
+        if not isinstance(kept, list) or len(kept) != len(layers):
+            raise ConfigError("The kept model does not say how many heads each layer kept: train the run again.")
+        for layer, count in zip(layers, kept, strict=True):
+            total = _heads_of(layer)
+            if not isinstance(count, int) or not 0 < count <= total:
+                raise ConfigError(f"The kept model lists {count!r} heads for a layer of {total}: train the run again.")
+            if count < total:  # which heads does not matter: the kept weights fill whichever remain
+                slice_heads(layer, list(range(count, total)))
+        return model
+
     # --- unstructured, gradual: during fine-tuning ---------------------------------------------
     def on_step(self, step: int, total_steps: int, model: torch.nn.Module) -> None:
         if not self._targets or step % self.config.prune_every:
@@ -168,11 +189,12 @@ def _encoder_layers(model: torch.nn.Module) -> torch.nn.ModuleList:
     return layers
 
 
+def _heads_of(layer: torch.nn.Module) -> int:
+    return layer.attention.self.query.out_features // layer.attention.self.attention_head_size
+
+
 def _heads_total(model: torch.nn.Module) -> int:
-    return sum(
-        layer.attention.self.query.out_features // layer.attention.self.attention_head_size
-        for layer in _encoder_layers(model)
-    )
+    return sum(_heads_of(layer) for layer in _encoder_layers(model))
 
 
 def prune_heads_by_magnitude(model: torch.nn.Module, share: float) -> int:

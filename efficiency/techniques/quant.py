@@ -105,14 +105,9 @@ class Quant(Technique):
     def after_training(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
         if self.config.method in BNB_METHODS:
             return model  # quantized at load time
-        import torch
 
         before = ctx.measure(model) if ctx.measure else {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the deprecation notice for torch.ao; see the module docstring
-            quantized = torch.ao.quantization.quantize_dynamic(
-                copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8
-            )
+        quantized = quantize_int8(copy.deepcopy(model))
         after = ctx.measure(quantized) if ctx.measure else {}
         linear = sum(
             1 for m in quantized.modules() if type(m).__name__ == "Linear" and "quantized" in type(m).__module__
@@ -121,6 +116,26 @@ class Quant(Technique):
             bits=8, quantized_linear_layers=linear, before_label="fp32", after_label="int8", before=before, after=after
         )
         return quantized
+
+    def kept_shape(self, model: torch.nn.Module) -> dict[str, Any]:
+        if self.config.method in BNB_METHODS:
+            raise ConfigError(
+                f"A model trained with quant:method={self.config.method} is not kept: the lab rebuilds kept models "
+                "on the CPU, where bitsandbytes' weights do not run. Its figures are kept."
+            )
+        return {}
+
+    def rebuild(self, model: torch.nn.Module, shape: dict[str, Any]) -> torch.nn.Module:
+        return quantize_int8(model) if self.config.method == "dynamic-int8" else model
+
+
+def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Dynamic int8 quantization of every Linear layer, in place."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the deprecation notice for torch.ao; see the module docstring
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 SAME_FLOPS = {

@@ -119,7 +119,13 @@ def _details(record: RunRecord, metrics: dict[str, Any]) -> None:
     if metrics.get("save_error"):
         st.warning(metrics["save_error"] + " Every figure above was still measured and kept.")
     if record.model_path and record.status == "finished":
-        try_sentences(record)
+        from efficiency.inference import kept_model_problem
+
+        problem = kept_model_problem(record.model_path)  # an older, pickled format or a folder elsewhere: unread
+        if problem:
+            st.warning(problem)
+        else:
+            try_sentences(record)
     elif record.status == "finished" and record.model != TFIDF and not metrics.get("save_error"):
         st.caption(
             ":material/info: To try your own sentences on a model, tick *Keep the trained model* before training "
@@ -241,7 +247,7 @@ def try_sentences(record: RunRecord) -> None:
         asked = st.form_submit_button("Predict", help="Runs the kept model on your sentence, here on the CPU.")
     if asked and text.strip():
         try:
-            result = _kept_model(record.model_path, record.id, record.created_at).predict([text.strip()])[0]
+            result = _kept_model(record.model_path, record.id, record.created_at).predict_one(text)
         except EfficiencyError as exc:
             st.error(str(exc))
             return
