@@ -118,7 +118,7 @@ def parse_lesson(raw: dict[str, Any], source: str) -> Lesson:
     runs: list[LessonRun] = []
     for i, item in enumerate(raw_runs):
         fields = _Fields(item, f"runs[{i}].", source, RUN_FIELDS)
-        run_id = fields.text("id", "lora")
+        run_id = fields.text("id", "adapter")
         if not ID_PATTERN.match(run_id):
             fields.fail("id", f"'{run_id}' must be lower-case letters, digits, '_' or '-'")
         if run_id in {r.id for r in runs}:
