@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -10,6 +11,11 @@ import plotly.graph_objects as go
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+def plain(text: object) -> str:
+    """User text (a run name, a label) for a chart: Plotly reads <a href>, <b> and <br> in any text it draws."""
+    return html.escape(str(text), quote=False)
 
 
 def loss_curve(
@@ -50,8 +56,8 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], labels: Sequence[str]) -> 
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=list(labels),
-            y=list(labels),
+            x=[plain(label) for label in labels],
+            y=[plain(label) for label in labels],
             colorscale="Blues",
             text=matrix,
             texttemplate="%{text}",
@@ -116,7 +122,12 @@ def class_balance(counts: dict[str, dict[str, int]]) -> go.Figure:
     figure = go.Figure()
     for i, (split, per_label) in enumerate(counts.items()):
         figure.add_trace(
-            go.Bar(x=list(per_label), y=list(per_label.values()), name=split, marker_color=PALETTE[i % len(PALETTE)])
+            go.Bar(
+                x=[plain(label) for label in per_label],
+                y=list(per_label.values()),
+                name=split,
+                marker_color=PALETTE[i % len(PALETTE)],
+            )
         )
     figure.update_layout(
         title="Class balance",
@@ -134,7 +145,7 @@ def prediction(probabilities: dict[str, float]) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=[probabilities[k] for k in labels],
-            y=labels,
+            y=[plain(label) for label in labels],
             orientation="h",
             marker_color=[PALETTE[0] if i == 0 else GREY for i in range(len(labels))],
             text=[f"{probabilities[k]:.0%}" for k in labels],
@@ -181,7 +192,7 @@ def frontier(
                 error_y={"type": "data", "array": [p.get("y_sd") or 0 for p in chosen], "visible": True},
                 error_x={"type": "data", "array": [p.get("x_sd") or 0 for p in chosen], "visible": True},
                 mode="markers+text",
-                text=[p["label"] for p in chosen],
+                text=[plain(p["label"]) for p in chosen],
                 textposition=[leaning[id(p)] for p in chosen],
                 marker={
                     "color": colour,
@@ -258,7 +269,7 @@ def loss_overlay(curves: dict[str, Sequence[dict[str, Any]]], x_key: str = "step
                 x=[p[x_key] for p in shown],
                 y=[p["loss"] for p in shown],
                 mode="lines",
-                name=label,
+                name=plain(label),
                 line={"color": PALETTE[i % len(PALETTE)]},
             )
         )

@@ -142,7 +142,8 @@ def actions(selected: list[int], all_ids: list[int]) -> None:
         export_runs(records, "json"),
         "efficiency-lab-runs.json",
         "application/json",
-        help=f"Everything stored for the {len(records)} {which} runs: config, metrics, curves, environment.",
+        help=f"Everything stored for the {len(records)} {which} runs (config, metrics, curves, environment), "
+        "without the server's details: no traceback, host, process id or folder.",
     )
     if right.button(
         "Delete selected",
@@ -165,7 +166,7 @@ def deletion_outcome() -> None:
 
 def group_hover(group: Group, baseline: Group | None, quality: str, cost: str) -> str:
     q, sd = group.mean.get(quality), group.sd.get(quality)
-    lines = [f"<b>{group.label}</b>", f"runs {', '.join(map(str, group.run_ids))} (seeds {group.seeds})"]
+    lines = [f"<b>{charts.plain(group.label)}</b>", f"runs {', '.join(map(str, group.run_ids))} (seeds {group.seeds})"]
     if q is not None:
         lines.append(f"{figure(quality).label} {q:.3f}" + (f" ± {sd:.3f} (sd)" if sd else " (one seed)"))
     value = group.mean.get(cost)
@@ -329,7 +330,7 @@ def versus_card(a: Group, b: Group) -> None:
         )
         diff = config_diff(a.config, b.config)
         if diff:
-            st.caption("B differs from A in: " + "; ".join(diff))
+            st.caption("B differs from A in: " + ui.escaped("; ".join(diff)))
 
 
 def repricing(group: Group) -> None:
@@ -342,7 +343,7 @@ def repricing(group: Group) -> None:
     frame = reprice(energy, countries)
     ui.chart(charts.reprice(frame, highlight=home), key="cmp.reprice")
     st.caption(
-        f"{group.label}: {text('energy_kwh', energy)}, priced with each country's grid intensity (CodeCarbon's data). "
+        f"{ui.escaped(group.label)}: {text('energy_kwh', energy)}, priced with each country's grid intensity (CodeCarbon's data). "
         "Where a run trains can matter more than how."
     )
 

@@ -12,6 +12,7 @@ from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
 from efficiency.runs.checks import checked_device, device_name
 from efficiency.store import RunRecord
+from efficiency.ui.plain import show_error
 from efficiency.ui.resources import get_scheduler, get_store
 
 
@@ -25,7 +26,7 @@ def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | 
     try:
         device = str(checked_device(config))
     except EfficiencyError as exc:
-        st.error(str(exc), icon=":material/block:")
+        show_error(str(exc))
         return None
     run_id = get_store().create_run(config.to_dict(), device=device, estimate=predicted)
     get_scheduler().wake()

@@ -55,8 +55,8 @@ def test_named_column_that_is_missing(sentiment_csv):
 
 
 def test_oversized_file_is_refused(sentiment_csv, monkeypatch):
-    monkeypatch.setattr(userfile, "MAX_FILE_MB", 0.0001)
-    with pytest.raises(DataError, match="the limit is"):
+    monkeypatch.setattr(userfile, "MAX_FILE_MIB", 0.0001)
+    with pytest.raises(DataError, match="MiB; the limit is 0.0001 MiB"):
         read_user_file(sentiment_csv, None, None, seed=0)
 
 
