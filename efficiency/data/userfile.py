@@ -166,7 +166,8 @@ def _checked_classes(labels: pd.Series, label_col: str) -> list[str]:
     counts = labels.value_counts()
     rare = counts[counts < MIN_ROWS_PER_CLASS]
     if len(rare):
-        listed = ", ".join(f"'{k}' ({v})" for k, v in rare.items())
+        listed = ", ".join(f"'{k}' ({v})" for k, v in rare.head(5).items())
+        listed += f" and {len(rare) - 5} more" if len(rare) > 5 else ""
         raise DataError(
             f"Too few rows for class(es) {listed}: each class needs at least {MIN_ROWS_PER_CLASS} rows "
             "to be split into train, validation and test. Add rows or merge those classes."
