@@ -56,6 +56,7 @@ class DataConfig:
     data_dir: str | None = setting(
         None,
         flag="--data-dir",
+        at_most=4096,
         help="Folder holding the datasets. Default: $EFFLAB_DATA_DIR, else ../shared/data beside "
         "the repository, else the user cache (downloaded there when a network is available).",
     )

@@ -110,9 +110,8 @@ def test_every_numeric_and_text_field_has_an_upper_bound():
         if f.metadata.get("flag") and f.metadata.get("at_most") is None and f.type not in ("bool",)
     ]
     # The rest have an explicit check of both ends in validate(): a share, a rate or a probability below 1,
-    # max_length from 8 to 8192 and within the model's own limit, a data folder of the user's own.
+    # max_length from 8 to 8192 and within the model's own limit.
     assert sorted(unbounded) == [
-        "DataConfig.data_dir",
         "DataConfig.max_length",
         "TrainConfig.dropout",
         "TrainConfig.learning_rate",

@@ -136,7 +136,7 @@ def technique_report(name: str, report: dict[str, Any], key: str) -> None:
     st.markdown(f"**{escaped(name)}**: {summary}")
     settings_text = reports.settings_line(report)
     if settings_text:
-        st.caption(f"Settings: {settings_text}")
+        st.caption(f"Settings: {escaped(settings_text)}")
     figures = reports.facts(report)
     if len(figures):
         st.dataframe(figures, hide_index=True, key=f"facts-{key}")
