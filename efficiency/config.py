@@ -233,15 +233,15 @@ class RunConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
-        for settings, where in ((self, ""), (self.model, "model "), (d, ""), (t, ""), (m, "")):
-            if message := beyond_limit(settings, where):
-                raise ConfigError(message)
         longest = max((len(part) for part in Path(self.model.name).parts), default=0)
         if longest > MAX_FILE_NAME_CHARS:
             raise ConfigError(
                 f"The model name has a part {longest} characters long; a file or folder name has at most "
                 f"{MAX_FILE_NAME_CHARS}. Check the Hub id or the folder."
             )
+        for settings, where in ((self.model, "model "), (d, ""), (t, ""), (m, ""), (self, "")):
+            if message := beyond_limit(settings, where):
+                raise ConfigError(message)
         if m.country is not None:
             from efficiency.measure.carbon import normalise_country
 

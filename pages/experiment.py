@@ -527,7 +527,7 @@ def train_button(config: RunConfig, preview: Any) -> None:
 def default_name(model: str, data: DataConfig, techniques: list[TechniqueSpec]) -> str:
     what = " + ".join(t.name for t in techniques) or ("baseline" if model == TFIDF else "full fine-tuning")
     dataset = Path(data.dataset).name[13:] if Path(data.dataset).suffix else data.dataset
-    return f"{model} {what} on {dataset}"
+    return f"{model} {what} on {dataset}"[:120]  # the name box's own limit: a long folder name is cut
 
 
 ui.page_start(ui.PAGES.experiment.title)

@@ -292,6 +292,15 @@ def test_a_hub_id_offline_gets_a_message_not_a_traceback():
     assert any("not available offline" in c.value for c in at.caption)
 
 
+def test_a_model_name_too_long_for_a_file_name_gets_a_message_not_a_traceback():
+    at = page("experiment")
+    at.selectbox(key="exp.model").set_value("other").run()
+    at.text_input(key="exp.model.other").input("m" * 300).run()
+    assert not at.exception, at.exception
+    assert any("a file or folder name has at most 255" in as_typed(e.value) for e in at.error)
+    assert at.button(key="exp.train-button").disabled
+
+
 def test_change_a_setting_and_run_again_starts_from_that_run():
     run_id = finished_run(("lora",))
     at = page("experiment", **{"from": str(run_id)})
