@@ -29,6 +29,7 @@ MAX_BATCH_SIZE = 1024
 MAX_EVAL_BATCH_SIZE = 4096
 MAX_SEED = 2**32 - 1  # NumPy's and scikit-learn's seeds end here
 MAX_FILE_NAME_CHARS = 255  # one file or folder name, on Linux, macOS and Windows alike
+STORED_NAME_CHARS = 300  # the run store's model and dataset columns (efficiency/store_schema.py)
 
 
 @dataclass
@@ -36,7 +37,7 @@ class ModelConfig:
     name: str = setting(
         MINILM,
         flag="--model",
-        at_most=1024,  # a path; each of its parts is checked against the file-name limit of 255
+        at_most=STORED_NAME_CHARS,  # and each part of it, as a path, within the file-name limit of 255
         help="Model to fine-tune: 'minilm' (all-MiniLM-L6-v2, 22M parameters, works offline), "
         "'tiny' (a randomly initialised 2-layer BERT, for tests and instant demos), "
         "'tfidf-logreg' (TF-IDF + logistic regression, the classical baseline), "
@@ -49,7 +50,7 @@ class DataConfig:
     dataset: str = setting(
         "nusax-senti/javanese",
         flag="--dataset",
-        at_most=4096,
+        at_most=STORED_NAME_CHARS,
         help="Dataset as FAMILY/LANGUAGE ('nusax-senti/javanese', 'masakhanews/yor'), "
         "'mahasent-mr', or the path of your own CSV/TSV file.",
     )

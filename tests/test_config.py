@@ -87,7 +87,7 @@ def test_technique_params_survive_the_round_trip():
         (None, "seed", 2**40, "seed is 1,099,511,627,776: the limit is 4,294,967,295."),
         (None, "name", "n" * 201, "name is 201 characters long: the limit is 200."),
         (None, "note", "n" * 2001, "note is 2,001 characters long: the limit is 2,000."),
-        ("model", "name", "/".join(["m" * 200] * 6), "model name is 1,205 characters long: the limit is 1,024."),
+        ("model", "name", "/".join(["m" * 200] * 6), "model name is 1,205 characters long: the limit is 300."),
     ],
 )
 def test_every_bound_is_refused_with_its_limit(section, name, value, message):
