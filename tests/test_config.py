@@ -128,3 +128,18 @@ def test_a_model_name_too_long_for_a_file_name_is_refused_in_words():
     config.model.name = "tiny"
     with pytest.raises(ConfigError, match="seed is -1: use 0 or more"):
         config.validate()
+
+
+@pytest.mark.parametrize(
+    ("technique", "message"),
+    [
+        ("lora:r=100000", "lora.r is 100,000: the limit is 256."),
+        ("prefix:virtual_tokens=5000", "prefix.virtual_tokens is 5,000: the limit is 512."),
+        ("distill:temperature=1e6", "distill.temperature is 1,000,000.0: the limit is 100.0."),
+    ],
+)
+def test_a_techniques_settings_are_bounded_too(technique, message):
+    config = RunConfig(techniques=[parse_technique(technique)])
+    with pytest.raises(ConfigError) as refused:
+        checked_device(config)
+    assert str(refused.value).startswith(message)
