@@ -16,6 +16,11 @@ from efficiency.label_placement import place_labels
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
+def plain(text: object) -> str:
+    """User text (a run name, a label) for a chart: Plotly reads <a href>, <b> and <br> in any text it draws."""
+    return html.escape(str(text), quote=False)
+
+
 def loss_curve(
     points: Sequence[dict[str, Any]], valid: Sequence[dict[str, Any]] = (), title: str = "Training loss"
 ) -> go.Figure:
@@ -54,8 +59,8 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], labels: Sequence[str]) -> 
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=list(labels),
-            y=list(labels),
+            x=[plain(label) for label in labels],
+            y=[plain(label) for label in labels],
             colorscale="Blues",
             text=matrix,
             texttemplate="%{text}",
@@ -133,7 +138,12 @@ def class_balance(counts: dict[str, dict[str, int]]) -> go.Figure:
     figure = go.Figure()
     for i, (split, per_label) in enumerate(counts.items()):
         figure.add_trace(
-            go.Bar(x=list(per_label), y=list(per_label.values()), name=split, marker_color=PALETTE[i % len(PALETTE)])
+            go.Bar(
+                x=[plain(label) for label in per_label],
+                y=list(per_label.values()),
+                name=split,
+                marker_color=PALETTE[i % len(PALETTE)],
+            )
         )
     figure.update_layout(
         title="Class balance",
@@ -151,7 +161,7 @@ def prediction(probabilities: dict[str, float]) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=[probabilities[k] for k in labels],
-            y=labels,
+            y=[plain(label) for label in labels],
             orientation="h",
             marker_color=[PALETTE[0] if i == 0 else GREY for i in range(len(labels))],
             text=[f"{probabilities[k]:.0%}" for k in labels],
@@ -298,7 +308,7 @@ def _name_points(
     numbered = []
     for label in labels:
         anchor = points[label.members[0]]
-        text = str(label.number) if label.number else "<br>".join(html.escape(line) for line in label.lines)
+        text = str(label.number) if label.number else "<br>".join(plain(line) for line in label.lines)
         if label.number:
             numbered.append(f"{label.number}: " + "; ".join(label.lines))
         figure.add_annotation(
@@ -319,7 +329,7 @@ def _name_points(
         )
     for entry in numbered:  # the legend says what each number names
         figure.add_trace(
-            go.Scatter(x=[None], y=[None], mode="markers", marker={"color": "rgba(0,0,0,0)"}, name=html.escape(entry))
+            go.Scatter(x=[None], y=[None], mode="markers", marker={"color": "rgba(0,0,0,0)"}, name=plain(entry))
         )
     return numbered
 
@@ -359,7 +369,7 @@ def loss_overlay(curves: dict[str, Sequence[dict[str, Any]]], x_key: str = "step
                 x=[p[x_key] for p in shown],
                 y=[p["loss"] for p in shown],
                 mode="lines",
-                name=label,
+                name=plain(label),
                 line={"color": PALETTE[i % len(PALETTE)]},
             )
         )

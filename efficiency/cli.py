@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -401,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command: bad input is one `error:` line and exit 2; an unexpected error's traceback goes to a log."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -410,3 +412,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_STOPPED
+    except Exception as exc:  # a fault of the lab, or an input it did not foresee: no traceback on the screen
+        log = write_traceback_log(args.command)
+        first_line = (str(exc).strip().splitlines() or [""])[0][:200]
+        print(
+            f"error: unexpected {type(exc).__name__}: {first_line} (the traceback is in {log}). Check the "
+            "settings; if they look right, report it with that file.",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+
+
+def write_traceback_log(command: str) -> Path:
+    """The current exception's traceback, written to a new file in the logs folder; returns its path."""
+    import time
+    import traceback
+
+    from efficiency import paths
+
+    log = paths.logs_dir() / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    log.write_text(traceback.format_exc(), encoding="utf-8")
+    return log

@@ -1,13 +1,10 @@
-"""Runs side by side: a flat table, seeds grouped, the Pareto frontier, A versus B, re-pricing, export.
+"""Runs side by side: a flat table, seeds grouped, the Pareto frontier, A versus B, re-pricing (export: `export`).
 
 The Compare page draws what this module computes; it holds no Streamlit and is tested alone.
 """
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
 import json
 import math
 import statistics
@@ -17,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from efficiency.figures import FIGURES, costs, figure, qualities
+from efficiency.export import export_runs as export_runs  # re-exported: the Compare page imports it here
+from efficiency.figures import costs, figure, qualities
 from efficiency.figures import human as human  # re-exported: pages/experiment.py imports it from here
 from efficiency.measure.carbon import co2_kg, intensity_g_per_kwh
 from efficiency.model_names import TFIDF
@@ -322,38 +320,3 @@ def reprice(energy_kwh: float, countries: Sequence[str]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).sort_values("co2_g")
-
-
-def export_runs(records: Sequence[RunRecord], fmt: str) -> str:
-    """Every run as JSON (everything stored), or as CSV (identity, scalar metrics and the config as JSON).
-
-    The CSV's figure columns are the catalogue's, in its order and stored units, present even where a run
-    lacks one, so exports line up; any other scalar metric a run stored follows them.
-    """
-    if fmt == "json":
-        return json.dumps([dataclasses.asdict(r) for r in records], default=str, indent=2) + "\n"
-    keys: list[str] = []
-    rows = []
-    for record in records:
-        row = {
-            "run_id": record.id,
-            "name": record.name,
-            "status": record.status,
-            "model": record.model,
-            "dataset": record.dataset,
-            "device": record.device,
-            "created_at": record.created_at,
-        }
-        metrics = record.metrics or {}
-        row.update({f.key: metrics.get(f.key) for f in FIGURES})
-        for key, value in metrics.items():
-            if key not in row and (isinstance(value, (int, float, str)) or value is None):
-                row[key] = value
-        row["config"] = json.dumps(record.config)
-        keys += [k for k in row if k not in keys]
-        rows.append(row)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=keys)
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()

@@ -15,14 +15,21 @@ import json
 import re
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from efficiency.errors import ConfigError
-from efficiency.fields import setting, typed
+from efficiency.fields import beyond_limit, setting, typed
 from efficiency.model_names import MINILM
 
 CONFIG_VERSION = 1
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+# Upper limits: far above any useful run on a classroom machine, low enough that a typo fails here, not later.
+MAX_BATCH_SIZE = 1024
+MAX_EVAL_BATCH_SIZE = 4096
+MAX_SEED = 2**32 - 1  # NumPy's and scikit-learn's seeds end here
+MAX_FILE_NAME_CHARS = 255  # one file or folder name, on Linux, macOS and Windows alike
+STORED_NAME_CHARS = 300  # the run store's model and dataset columns (efficiency/store_schema.py)
 
 
 @dataclass
@@ -30,6 +37,7 @@ class ModelConfig:
     name: str = setting(
         MINILM,
         flag="--model",
+        at_most=STORED_NAME_CHARS,  # and each part of it, as a path, within the file-name limit of 255
         help="Model to fine-tune: 'minilm' (all-MiniLM-L6-v2, 22M parameters, works offline), "
         "'tiny' (a randomly initialised 2-layer BERT, for tests and instant demos), "
         "'tfidf-logreg' (TF-IDF + logistic regression, the classical baseline), "
@@ -42,18 +50,21 @@ class DataConfig:
     dataset: str = setting(
         "nusax-senti/javanese",
         flag="--dataset",
+        at_most=STORED_NAME_CHARS,
         help="Dataset as FAMILY/LANGUAGE ('nusax-senti/javanese', 'masakhanews/yor'), "
         "'mahasent-mr', or the path of your own CSV/TSV file.",
     )
     data_dir: str | None = setting(
         None,
         flag="--data-dir",
+        at_most=4096,
         help="Folder holding the datasets. Default: $EFFLAB_DATA_DIR, else ../shared/data beside "
         "the repository, else the user cache (downloaded there when a network is available).",
     )
     limit_train: int | None = setting(
         None,
         flag="--limit-train",
+        at_most=10_000_000,
         help="Use at most this many training examples, a stratified random subsample (seeded).",
     )
     max_length: int | None = setting(
@@ -68,10 +79,10 @@ class DataConfig:
         "nusax-senti/indonesian, test on nusax-senti/javanese). Its labels must have the same names.",
     )
     text_column: str | None = setting(
-        None, flag="--text-column", help="Your own file only: the column that holds the text."
+        None, flag="--text-column", at_most=200, help="Your own file only: the column that holds the text."
     )
     label_column: str | None = setting(
-        None, flag="--label-column", help="Your own file only: the column that holds the label."
+        None, flag="--label-column", at_most=200, help="Your own file only: the column that holds the label."
     )
 
 
@@ -80,9 +91,12 @@ class TrainConfig:
     epochs: int = setting(
         3,
         flag="--epochs",
+        at_most=1000,
         help="Passes over the training set. The best epoch on the validation set is kept.",
     )
-    batch_size: int = setting(16, flag="--batch-size", help="Training examples per optimiser step.")
+    batch_size: int = setting(
+        16, flag="--batch-size", at_most=MAX_BATCH_SIZE, help="Training examples per optimiser step."
+    )
     learning_rate: float | None = setting(
         None,
         flag="--learning-rate",
@@ -101,19 +115,22 @@ class TrainConfig:
         "(0.1 for MiniLM). Off by default: on this 2-core CPU it added about 16 percent to the training time "
         "(87 s against 75 s) and, measured on NusaX-senti, bought no accuracy in 3 epochs.",
     )
-    weight_decay: float = setting(0.01, flag="--weight-decay", help="AdamW weight decay.")
+    weight_decay: float = setting(0.01, flag="--weight-decay", at_most=1.0, help="AdamW weight decay.")
     max_grad_norm: float = setting(
-        1.0, flag="--max-grad-norm", help="Clip the gradient norm to this value (0 turns clipping off)."
+        1.0, flag="--max-grad-norm", at_most=1000.0, help="Clip the gradient norm to this value (0 turns clipping off)."
     )
     length_buckets: bool = setting(
         True,
         flag="--length-buckets",
         help="Group examples of similar length into a batch, so padding wastes little compute.",
     )
-    eval_batch_size: int = setting(64, flag="--eval-batch-size", help="Examples per batch when evaluating.")
+    eval_batch_size: int = setting(
+        64, flag="--eval-batch-size", at_most=MAX_EVAL_BATCH_SIZE, help="Examples per batch when evaluating."
+    )
     time_limit_s: float | None = setting(
         None,
         flag="--time-limit-s",
+        at_most=7 * 24 * 3600.0,  # a week
         help="Stop after this many seconds of training and validation (the best model so far is still tested).",
     )
 
@@ -132,11 +149,12 @@ class MeasureConfig:
     country: str | None = setting(
         None,
         flag="--country",
+        at_most=64,
         help="ISO 3166 country code (e.g. 'FR', 'IND') whose grid carbon intensity prices the energy. "
         "Default: $EFFLAB_COUNTRY, else the world average.",
     )
     latency_repeats: int = setting(
-        3, flag="--latency-repeats", help="Timed repeats per batch size (the median is reported)."
+        3, flag="--latency-repeats", at_most=100, help="Timed repeats per batch size (the median is reported)."
     )
 
 
@@ -150,8 +168,8 @@ class TechniqueSpec:
 
 @dataclass
 class RunConfig:
-    name: str = setting("", flag="--name", help="A short name for the run, shown in tables and charts.")
-    note: str = setting("", flag="--note", help="A free note stored with the run.")
+    name: str = setting("", flag="--name", at_most=200, help="A short name for the run, shown in tables and charts.")
+    note: str = setting("", flag="--note", at_most=2000, help="A free note stored with the run.")
     model: ModelConfig = setting(factory=ModelConfig, help="The model.")
     data: DataConfig = setting(factory=DataConfig, help="The dataset.")
     train: TrainConfig = setting(factory=TrainConfig, help="Training settings.")
@@ -159,9 +177,11 @@ class RunConfig:
     techniques: list[TechniqueSpec] = setting(
         factory=list, help="Efficiency techniques switched on, applied in a fixed order."
     )
-    seed: int = setting(42, flag="--seed", help="Seed for sampling, initialisation, shuffling and dropout.")
+    seed: int = setting(
+        42, flag="--seed", at_most=MAX_SEED, help="Seed for sampling, initialisation, shuffling and dropout."
+    )
     device: str = setting(
-        "auto", flag="--device", help="'auto' (cuda, then mps, then cpu), 'cpu', 'cuda', 'cuda:1' or 'mps'."
+        "auto", flag="--device", at_most=20, help="'auto' (cuda, then mps, then cpu), 'cpu', 'cuda', 'cuda:1' or 'mps'."
     )
     save_model: bool = setting(
         False,
@@ -211,6 +231,7 @@ class RunConfig:
                 f"max_length is {d.max_length}: use between 8 and 8192 tokens.",
             ),
             (m.latency_repeats >= 1, f"latency_repeats is {m.latency_repeats}: use at least 1."),
+            (self.seed >= 0, f"seed is {self.seed}: use 0 or more."),
             (
                 bool(DEVICE_PATTERN.match(self.device)),
                 f"device '{self.device}' is not known: use auto, cpu, cuda, cuda:N or mps.",
@@ -218,6 +239,15 @@ class RunConfig:
         ]
         for ok, message in checks:
             if not ok:
+                raise ConfigError(message)
+        longest = max((len(part) for part in Path(self.model.name).parts), default=0)
+        if longest > MAX_FILE_NAME_CHARS:
+            raise ConfigError(
+                f"The model name has a part {longest} characters long; a file or folder name has at most "
+                f"{MAX_FILE_NAME_CHARS}. Check the Hub id or the folder."
+            )
+        for settings, where in ((self.model, "model "), (d, ""), (t, ""), (m, ""), (self, "")):
+            if message := beyond_limit(settings, where):
                 raise ConfigError(message)
         if m.country is not None:
             from efficiency.measure.carbon import normalise_country

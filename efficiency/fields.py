@@ -1,8 +1,9 @@
 """Typed settings: one helper for the run config's fields and the techniques' settings alike.
 
 A setting is a dataclass field whose metadata carries its help text (the CLI's help and the app's
-tooltip), and optionally its command-line flag and allowed values. `typed` checks a value from JSON
-or the command line against the field's annotation and says by name what is wrong.
+tooltip), and optionally its command-line flag, its allowed values and its upper limit. `typed` checks a
+value from JSON or the command line against the field's annotation and says by name what is wrong;
+`beyond_limit` names the first value above its field's limit.
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ def setting(
     *,
     flag: str | None = None,
     factory: Any = None,
+    at_most: float | None = None,
 ) -> Any:
-    """A dataclass field with its help text and, optionally, its flag and its allowed values."""
-    metadata = {"help": help, "flag": flag, "choices": choices}
+    """A dataclass field with its help text and, optionally, its flag, its allowed values and its limit.
+
+    `at_most`: the largest number allowed, or for text the most characters.
+    """
+    metadata = {"help": help, "flag": flag, "choices": choices, "at_most": at_most}
     if factory is not None:
         return field(default_factory=factory, metadata=metadata)
     if isinstance(default, list):  # a fresh list per instance, never one shared default
@@ -77,6 +82,20 @@ def base_type(annotation: Any) -> type:
     return annotation
 
 
+def beyond_limit(settings: Any, where: str = "") -> str | None:
+    """The first setting of a dataclass above its `at_most`, as a message that gives the limit (None: all within)."""
+    for f in dataclasses.fields(settings):
+        limit, value = f.metadata.get("at_most"), getattr(settings, f.name)
+        if limit is None or value is None:
+            continue
+        name = f"{where}{f.name}"
+        if isinstance(value, str) and len(value) > limit:
+            return f"{name} is {len(value):,} characters long: the limit is {limit:,}. Shorten it."
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > limit:
+            return f"{name} is {value:,}: the limit is {limit:,}. Use a smaller value."
+    return None
+
+
 def help_of(cls: type, name: str) -> str:
     """The help text of a setting: the CLI's help and the app's tooltip."""
     return next(f.metadata.get("help", "") for f in dataclasses.fields(cls) if f.name == name)
@@ -95,6 +114,7 @@ def describe(cls: type) -> list[dict[str, Any]]:
                 "default": default,
                 "help": f.metadata.get("help", ""),
                 "choices": list(f.metadata["choices"]) if f.metadata.get("choices") else None,
+                "at_most": f.metadata.get("at_most"),
             }
         )
     return out

@@ -42,3 +42,17 @@ def models_dir() -> Path:
     path = app_data_dir() / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def uploads_dir() -> Path:
+    """Files uploaded on the Experiment page (the worker reads them here; each goes with its last run)."""
+    path = app_data_dir() / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def logs_dir() -> Path:
+    """Tracebacks of unexpected errors, one file each: the message names the file, the screen shows no traceback."""
+    path = app_data_dir() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

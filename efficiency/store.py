@@ -267,7 +267,10 @@ class RunStore:
             return status
 
     def delete(self, run_id: int) -> bool:
-        """Delete a run and its progress; an active run must be stopped first (its process would go on)."""
+        """Delete a run, its progress, its kept model, and its uploaded file when no other run uses it.
+
+        An active run must be stopped first (its process would go on).
+        """
         with self._write() as conn:
             status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
             if status in ACTIVE:
@@ -277,10 +280,14 @@ class RunStore:
                     f"Run {run_id} is {status}: stop it first (`runs stop {run_id}`), then delete it."
                 )
             model_path = conn.execute(select(runs.c.model_path).where(runs.c.id == run_id)).scalar()
+            dataset = conn.execute(select(runs.c.dataset).where(runs.c.id == run_id)).scalar()
             conn.execute(delete(progress).where(progress.c.run_id == run_id))
             deleted = conn.execute(delete(runs).where(runs.c.id == run_id)).rowcount == 1
+            still_used = conn.execute(select(runs.c.id).where(runs.c.dataset == dataset).limit(1)).first()
         if deleted and model_path:
             _remove_kept_model(model_path)
+        if deleted and dataset and still_used is None:
+            _remove_upload(dataset)
         return deleted
 
     # --- reads -----------------------------------------------------------------------------
@@ -365,6 +372,16 @@ class RunStore:
             if result.rowcount:
                 reaped.append(row.id)
         return reaped
+
+
+def _remove_upload(dataset: str) -> None:
+    """Delete an uploaded file that no run uses any more, only inside the lab's uploads folder."""
+    from pathlib import Path
+
+    from efficiency.data.userfile import is_upload
+
+    if is_upload(dataset, paths.uploads_dir()):
+        Path(dataset).unlink(missing_ok=True)
 
 
 def _remove_kept_model(model_path: str) -> None:

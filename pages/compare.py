@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import streamlit as st
 
@@ -144,7 +142,8 @@ def actions(selected: list[int], all_ids: list[int]) -> None:
         export_runs(records, "json"),
         "efficiency-lab-runs.json",
         "application/json",
-        help=f"Everything stored for the {len(records)} {which} runs: config, metrics, curves, environment.",
+        help=f"Everything stored for the {len(records)} {which} runs (config, metrics, curves, environment), "
+        "without the server's details: no traceback, host, process id or folder.",
     )
     if right.button(
         "Delete selected",
@@ -167,8 +166,7 @@ def deletion_outcome() -> None:
 
 def group_hover(group: Group, baseline: Group | None, quality: str, cost: str) -> str:
     q, sd = group.mean.get(quality), group.sd.get(quality)
-    # Plotly reads hover text as HTML: a label can hold a model's name as typed, so it is escaped.
-    lines = [f"<b>{html.escape(group.label)}</b>", f"runs {', '.join(map(str, group.run_ids))} (seeds {group.seeds})"]
+    lines = [f"<b>{charts.plain(group.label)}</b>", f"runs {', '.join(map(str, group.run_ids))} (seeds {group.seeds})"]
     if q is not None:
         lines.append(f"{figure(quality).label} {q:.3f}" + (f" ± {sd:.3f} (sd)" if sd else " (one seed)"))
     value = group.mean.get(cost)
@@ -176,7 +174,7 @@ def group_hover(group: Group, baseline: Group | None, quality: str, cost: str) -
         lines.append(f"{figure(cost).axis_title}: {shown(cost, value):.3g}")
     if baseline is not None and baseline is not group:
         diff = config_diff(baseline.config, group.config)
-        lines.append("vs baseline: " + html.escape("; ".join(diff[:6]) if diff else "same settings"))
+        lines.append("vs baseline: " + charts.plain("; ".join(diff[:6]) if diff else "same settings"))
     return "<br>".join(lines)
 
 
@@ -343,7 +341,7 @@ def versus_card(a: Group, b: Group) -> None:
         )
         diff = config_diff(a.config, b.config)
         if diff:
-            st.caption("B differs from A in: " + "; ".join(diff))
+            st.caption("B differs from A in: " + ui.escaped("; ".join(diff)))
 
 
 def repricing(group: Group) -> None:
@@ -356,7 +354,7 @@ def repricing(group: Group) -> None:
     frame = reprice(energy, countries)
     ui.chart(charts.reprice(frame, highlight=home), key="cmp.reprice")
     st.caption(
-        f"{group.label}: {text('energy_kwh', energy)}, priced with each country's grid intensity (CodeCarbon's data). "
+        f"{ui.escaped(group.label)}: {text('energy_kwh', energy)}, priced with each country's grid intensity (CodeCarbon's data). "
         "Where a run trains can matter more than how."
     )
 

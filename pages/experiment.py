@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +10,7 @@ import streamlit as st
 
 from efficiency import charts, paths, ui
 from efficiency.config import DataConfig, MeasureConfig, RunConfig, TechniqueSpec, TrainConfig
-from efficiency.data import list_datasets, resolve
-from efficiency.data.userfile import MAX_FILE_MB
+from efficiency.data import list_datasets, resolve, userfile
 from efficiency.errors import EfficiencyError
 from efficiency.fields import help_of
 from efficiency.model_names import MINILM, TFIDF, TINY
@@ -79,17 +76,8 @@ def preview_tokenizer(model: str) -> tuple[Any, str]:
 
 
 def save_upload(upload: Any) -> Path:
-    """Keep an uploaded file in the app-data folder (the worker reads it from there)."""
-    data = upload.getvalue()
-    if len(data) > MAX_FILE_MB * 2**20:
-        raise EfficiencyError(f"{upload.name} is larger than {MAX_FILE_MB} MB: subsample it first.")
-    folder = paths.app_data_dir() / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", upload.name)[-80:]
-    target = folder / f"{hashlib.sha1(data).hexdigest()[:12]}-{safe}"
-    if not target.exists():
-        target.write_bytes(data)
-    return target
+    """Keep an uploaded file in the app-data folder (the worker reads it from there), copied as a stream."""
+    return userfile.save_upload(upload, upload.name, paths.uploads_dir())
 
 
 # --- the page -------------------------------------------------------------------------------------------------
@@ -163,6 +151,7 @@ def pick_own_file() -> DataConfig | None:
     upload = st.file_uploader(
         "Your labelled texts",
         type=["csv", "tsv", "txt"],
+        max_upload_size=userfile.MAX_FILE_MIB,
         help="A CSV or TSV with a header row: one column of text, one of labels, and optionally a 'split' column "
         "(train/valid/test). At least 5 rows per class; without a split column it is split 80/10/10, stratified.",
         key="exp.upload",
@@ -170,21 +159,15 @@ def pick_own_file() -> DataConfig | None:
     kept = st.session_state.get("exp-upload-path")  # a file uploaded before a visit to another page
     if upload is None and not (kept and Path(kept).exists()):
         return None
-    name = upload.name if upload is not None else Path(kept).name[13:]
     try:
         path = save_upload(upload) if upload is not None else Path(kept)
         st.session_state["exp-upload-path"] = str(path)
         if upload is None:
-            st.caption(f"Using {path.name[13:]}, uploaded earlier; upload another file to replace it.")
-        import pandas as pd
-
-        header = list(pd.read_csv(path, sep=None, engine="python", nrows=5).columns)
+            st.caption(f"Using {ui.escaped(path.name[13:])}, uploaded earlier; upload another file to replace it.")
+        header = userfile.read_header(path)
     except EfficiencyError as exc:
-        st.error(str(exc))
-        return None
-    except Exception as exc:  # pandas' parser errors are many; all mean the same to the user
         st.session_state.pop("exp-upload-path", None)
-        st.error(f"{name} could not be read as CSV/TSV ({exc}). Save it as UTF-8 CSV with a header row.")
+        ui.show_error(str(exc))
         return None
     left, right = st.columns(2)
     text_col = left.selectbox(
@@ -205,7 +188,7 @@ def dataset_card(data: DataConfig) -> None:
     try:
         family = resolve(data.dataset).family
     except EfficiencyError:
-        st.caption(f"Your file: {Path(data.dataset).name[13:]}")
+        st.caption(f"Your file: {ui.escaped(Path(data.dataset).name[13:])}")
         return
     ref = resolve(data.dataset)
     languages = (
@@ -223,7 +206,7 @@ def show_preview(data: DataConfig, model: str, seed: int) -> Any:
     try:
         preview = cached_preview(_json(data), model, seed)
     except EfficiencyError as exc:
-        st.error(str(exc), icon=":material/block:")
+        ui.show_error(str(exc))
         return None
     with st.expander("Preview the data", expanded=not ui.presenting()):
         cols = st.columns(4)
@@ -247,7 +230,7 @@ def show_preview(data: DataConfig, model: str, seed: int) -> Any:
             key="preview",
         )
         if preview.tokenizer_note:
-            st.caption(preview.tokenizer_note)
+            st.caption(ui.escaped(preview.tokenizer_note))
     return preview
 
 
@@ -393,7 +376,7 @@ def train_button(config: RunConfig, preview: Any) -> None:
     problem = checks.problem(config)
     predicted = ui.predicted_cost(config, preview) if problem is None else None
     if problem:
-        st.error(problem, icon=":material/block:")
+        ui.show_error(problem)
     if st.button(
         "Train",
         type="primary",
@@ -410,7 +393,7 @@ def train_button(config: RunConfig, preview: Any) -> None:
 def default_name(model: str, data: DataConfig, techniques: list[TechniqueSpec]) -> str:
     what = " + ".join(t.name for t in techniques) or ("baseline" if model == TFIDF else "full fine-tuning")
     dataset = Path(data.dataset).name[13:] if Path(data.dataset).suffix else data.dataset
-    return f"{model} {what} on {dataset}"
+    return f"{model} {what} on {dataset}"[:120]  # the name box's own limit: a long folder name is cut
 
 
 ui.page_start(ui.PAGES.experiment.title)

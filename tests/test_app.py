@@ -64,9 +64,9 @@ def wait_for_end(run_id: int, timeout_s: float = 180) -> None:
         time.sleep(0.5)
 
 
-def finished_run(techniques=(), seed=42, model_path=None, **metrics) -> int:
+def finished_run(techniques=(), seed=42, model_path=None, name=None, note="", **metrics) -> int:
     store = RunStore()
-    config = {"name": "+".join(techniques) or "full", "seed": seed, "model": {"name": "minilm"},
+    config = {"name": name or "+".join(techniques) or "full", "note": note, "seed": seed, "model": {"name": "minilm"},
               "data": {"dataset": "nusax-senti/javanese"}, "train": {"epochs": 3},
               "techniques": [{"name": t, "params": {}} for t in techniques]}  # fmt: skip
     run_id = store.create_run(config, device="cpu")
@@ -124,8 +124,40 @@ def test_failed_run_shows_its_message_not_a_traceback():
     run_id = store.create_run({"name": "broken", "model": {"name": "tiny"}, "data": {"dataset": "x"}})
     store.finish(run_id, "failed", error="Unknown dataset 'x'. Known: ...", traceback="Traceback ...")
     at = page(run=str(run_id))
-    assert "Unknown dataset 'x'" in at.error[0].value
+    assert "Unknown dataset 'x'" in as_typed(at.error[0].value)
     assert all("Traceback" not in e.value for e in at.error)
+
+
+MARKDOWN_ELEMENTS = ("markdown", "caption", "error", "warning", "info", "success", "title", "header", "subheader")
+NAME, NOTE = "[click](http://x)", "![x](http://elsewhere/p.png) **loud**"
+
+
+def as_typed(shown: str) -> str:
+    """What a viewer reads: Markdown's backslash escapes resolved."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", shown)
+
+
+def test_user_text_is_shown_as_typed_never_as_markdown_or_chart_html():
+    store = RunStore()
+    done = finished_run(name=NAME, note=NOTE, label_names=["<a href='http://x'>neg</a>", "neutral", "positive"])
+    queued = store.create_run({"name": NAME, "note": NOTE}, device="cpu")
+    store.mark_waiting(queued)  # in the sidebar's queue, whose links carry the name as their tooltip
+    failed = store.create_run({"name": NAME, "model": {"name": "tiny"}, "data": {"dataset": "x"}})
+    store.finish(failed, "failed", error=f"Model '{NAME}' failed: see ![x](http://elsewhere/p.png)")
+    for run_id in (done, failed):
+        at = page(run=str(run_id))
+        shown = [e.value for kind in MARKDOWN_ELEMENTS for e in getattr(at, kind)]
+        shown += [link.proto.help for link in at.sidebar.get("page_link")]
+        assert not [v for v in shown if "](http" in v or "**loud" in v], "no link, image or bold from user text"
+        readable = [as_typed(v) for v in shown]
+        assert any(NAME in v for v in readable), "the name is shown as typed"
+        assert any(NOTE in v for v in readable) if run_id == done else any("![x](http" in v for v in readable)
+        if run_id == done:
+            charts = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+            assert "<a href" not in charts and "&lt;a href" in charts, "a label is drawn as text by Plotly"
+    store.request_stop(queued)
 
 
 def test_a_calibration_in_progress_shows_in_the_sidebar():
@@ -272,6 +304,15 @@ def test_a_hub_id_offline_gets_a_message_not_a_traceback():
     at.text_input(key="exp.model.other").input("someorg/some-model").run()
     assert not at.exception
     assert any("not available offline" in c.value for c in at.caption)
+
+
+def test_a_model_name_too_long_for_a_file_name_gets_a_message_not_a_traceback():
+    at = page("experiment")
+    at.selectbox(key="exp.model").set_value("other").run()
+    at.text_input(key="exp.model.other").input("m" * 300).run()
+    assert not at.exception, at.exception
+    assert any("a file or folder name has at most 255" in as_typed(e.value) for e in at.error)
+    assert at.button(key="exp.train-button").disabled
 
 
 def test_change_a_setting_and_run_again_starts_from_that_run():

@@ -82,6 +82,54 @@ def test_bad_input_gets_a_message_and_exit_2(args, phrase, capsys):
     assert err.startswith("error: ") and phrase in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--epochs", "0"], "epochs is 0: train for at least 1 epoch."),
+        (["--learning-rate", "-0.001"], "learning_rate is -0.001: use a positive rate below 1"),
+        (["--max-length", "4096"], "max_length is 4096, but tiny reads at most 512 tokens (its position limit)"),
+        (["--batch-size", "1000000000"], "batch_size is 1,000,000,000: the limit is 1,024."),
+        (["--technique", "warp"], "Unknown technique 'warp'. Known techniques:"),
+        (["--technique", "lora:rank=4"], "lora has no setting rank. Its settings: r,"),
+        (["--technique", "lora:r=0"], "lora.r is 0: use a rank of at least 1"),
+        (["--country", "Atlantis"], "Unknown country 'Atlantis'"),
+        (["--dataset", "nusax-senti/klingon"], "'nusax-senti' has no language 'klingon'. Languages:"),
+        (
+            ["--model", "m" * 300],
+            "The model name has a part 300 characters long; a file or folder name has at most 255",
+        ),
+    ],
+)
+def test_a_bad_setting_is_one_error_line_exit_2_and_no_run(args, phrase, capsys):
+    assert main(["train", *TINY, "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and phrase in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert RunStore().list() == [], "an invalid config inserts no run"
+
+
+def test_an_upload_with_thousands_of_classes_is_refused_in_words(tmp_path, capsys):
+    path = tmp_path / "many.csv"
+    path.write_text("text,label\n" + "".join(f"text {c} {i},class {c}\n" for c in range(3000) for i in range(5)))
+    assert main(["train", *TINY, "--quiet", "--dataset", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: Column 'label' holds 3,000 different labels") and err.count("\n") == 1
+
+
+def test_an_unexpected_error_names_the_log_that_holds_its_traceback(monkeypatch, capsys, isolated_home):
+    def broken(_args):
+        raise RuntimeError("something the lab did not foresee")
+
+    monkeypatch.setattr("efficiency.cli.cmd_data", broken)
+    assert main(["data", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unexpected RuntimeError: something the lab did not foresee")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    (log,) = (isolated_home / "logs").iterdir()
+    assert str(log) in err
+    assert "Traceback" in log.read_text() and "in broken" in log.read_text()
+
+
 def test_missing_dataset_and_malformed_upload(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("efficiency.data.download._open_url", lambda url: (_ for _ in ()).throw(OSError("offline")))
     assert main(["train", *TINY, "--quiet", "--data-dir", str(tmp_path)]) == 2

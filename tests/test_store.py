@@ -5,7 +5,7 @@ import time
 import pytest
 from sqlalchemy import update
 
-from efficiency.config import RunConfig
+from efficiency.config import DataConfig, RunConfig
 from efficiency.store import RunStore, runs
 
 
@@ -173,3 +173,21 @@ def test_deleting_a_run_removes_its_kept_model_and_its_id_is_never_reused(store)
     assert store.delete(first)
     assert not folder.exists()
     assert store.create_run({"name": "b"}) == first + 1
+
+
+def test_an_uploaded_file_goes_with_its_last_run_and_no_other_file_does(store, tmp_path):
+    from efficiency import paths
+
+    upload = paths.uploads_dir() / "0123456789ab-mine.csv"
+    upload.write_text("text,label\n")
+    elsewhere = tmp_path / "mine.csv"  # a file named on the command line is the user's own: never deleted
+    elsewhere.write_text("text,label\n")
+    first, second, outside = (
+        store.create_run(RunConfig(data=DataConfig(dataset=str(path))).to_dict())
+        for path in (upload, upload, elsewhere)
+    )
+    for run_id in (first, second, outside):
+        store.finish(run_id, "finished")
+    assert store.delete(first) and upload.exists(), "another run still reads it"
+    assert store.delete(second) and not upload.exists()
+    assert store.delete(outside) and elsewhere.exists()

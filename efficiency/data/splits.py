@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -79,13 +80,26 @@ def stratified_subsample(split: TextSplit, limit: int, seed: int) -> TextSplit:
 def stratified_three_way(
     split: TextSplit, seed: int, valid_share: float = 0.1, test_share: float = 0.1
 ) -> tuple[TextSplit, TextSplit, TextSplit]:
-    """Split one labelled file into train/valid/test, stratified and seeded."""
+    """Split one labelled file into train/valid/test, stratified and seeded.
+
+    Each split holds at least one example per class: with many small classes the shares grow to that.
+    """
     indices = np.arange(len(split))
+    n_classes = len(set(split.labels))
     from sklearn.model_selection import train_test_split
 
-    rest, test = train_test_split(indices, test_size=test_share, stratify=split.labels, random_state=seed)
+    # A share is kept where it gives every class a row (the splits of earlier runs stay the same);
+    # otherwise the count of classes.
+    test_size: float | int = test_share if math.ceil(test_share * len(split)) >= n_classes else n_classes
+    if len(split) - (test_size if isinstance(test_size, int) else math.ceil(test_share * len(split))) < 2 * n_classes:
+        raise DataError(
+            f"{len(split)} rows are too few for {n_classes} classes: train, validation and test each need a row of "
+            "every class. Add rows or merge classes."
+        )
+    rest, test = train_test_split(indices, test_size=test_size, stratify=split.labels, random_state=seed)
     rest_labels = [split.labels[i] for i in rest]
-    train, valid = train_test_split(
-        rest, test_size=valid_share / (1 - test_share), stratify=rest_labels, random_state=seed
-    )
+    valid_size: float | int = valid_share / (1 - test_share)
+    if math.ceil(valid_size * len(rest)) < n_classes:
+        valid_size = n_classes
+    train, valid = train_test_split(rest, test_size=valid_size, stratify=rest_labels, random_state=seed)
     return split.subset(sorted(train)), split.subset(sorted(valid)), split.subset(sorted(test))

@@ -16,9 +16,15 @@ from efficiency import estimate, paths, processes
 MARKER_GLOB = "calibrating-*.pid"
 
 
-def auto_calibrate() -> bool:
-    """Whether a page measures the device by itself ($EFFLAB_AUTO_CALIBRATE=0 asks for a button: tests)."""
-    return os.environ.get("EFFLAB_AUTO_CALIBRATE", "1") != "0"
+def auto_calibrate(model: str) -> bool:
+    """Whether a page measures the device for `model` by itself, or asks with a button.
+
+    Only a model already on disk: any Hub id typed in the model box would otherwise download the whole
+    model before Train is pressed. $EFFLAB_AUTO_CALIBRATE=0 asks for every model (tests).
+    """
+    from efficiency.model_files import on_disk
+
+    return os.environ.get("EFFLAB_AUTO_CALIBRATE", "1") != "0" and on_disk(model)
 
 
 def start_calibration(model: str, device: str) -> None:

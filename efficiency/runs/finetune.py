@@ -22,6 +22,7 @@ from efficiency.measure.busy import OtherLoad
 from efficiency.measure.energy import EnergyMeter, EnergyReading
 from efficiency.measure.flops import ANALYTICAL_METHOD, FlopMeter, analytical_train_flops
 from efficiency.measure.memory import CUDA_METHOD, RSS_METHOD, PeakMemory
+from efficiency.model_files import check_max_length
 from efficiency.models import LoadedModel, load_classifier
 from efficiency.runs import teacher
 from efficiency.runs.keep import save_model
@@ -85,6 +86,8 @@ def load_model(prepared: Prepared) -> LoadedModel:
         )
     if loaded.tokenizer.pad_token_id is None:
         raise ConfigError(f"The tokenizer of '{config.model.name}' has no padding token: choose another model.")
+    # A Hub model not in the cache when the config was checked: its position limit is known only now.
+    check_max_length(config.model.name, config.data.max_length, loaded.model.config.to_dict())
     set_dropout(loaded.model, config.train.dropout)
     return loaded
 

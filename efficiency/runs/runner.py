@@ -128,13 +128,15 @@ def run_experiment(
     on_status: StatusFn | None = None,
     stop: threading.Event | None = None,
 ) -> RunResult:
-    """Run one experiment end to end and store it. Raises EfficiencyError for bad input (after storing it)."""
+    """Run one experiment end to end and store it. Raises EfficiencyError for bad input (a queued run stores it)."""
     store = store or RunStore()
     stop = stop or threading.Event()
     say = on_status or (lambda _msg: None)
     if run_id is None:
+        device = checked_device(config)  # an invalid config inserts no run: its message is all there is
         run_id = store.create_run(config.to_dict())
-    device = _checked_or_stored(config, store, run_id)
+    else:  # queued by a page or the scheduler: the run exists, so a config refused now is stored as failed
+        device = _checked_or_stored(config, store, run_id)
 
     store.mark_waiting(run_id)  # so a waiter killed before it starts is reaped, not left queued forever
     cancelled = _CancelWatch(store, run_id, stop)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from efficiency.errors import ConfigError
-from efficiency.fields import typed
+from efficiency.fields import beyond_limit, typed
 
 if TYPE_CHECKING:
     import torch
@@ -78,6 +78,8 @@ def parse_params(cls: type, params: dict[str, Any], technique: str) -> Any:
         if choices and values[key] not in choices and not isinstance(values[key], list):
             raise ConfigError(f"{technique}.{key} is '{value}': choose one of {', '.join(map(str, choices))}.")
     config = cls(**values)
+    if message := beyond_limit(config, f"{technique}."):
+        raise ConfigError(message)
     check = getattr(config, "check", None)
     if check:
         check()

@@ -31,6 +31,7 @@ class DistillConfig:
         "'train': fine-tune the full model first, in this job (its cost is charged to this run); or the id of a "
         "finished full fine-tuning run of the same model and dataset whose model was kept (--save-model; on the "
         "page: Keep the trained model).",
+        at_most=20,
     )
     student_share: float = setting(0.5, "Share of the teacher's layers the student drops (0.5: every other layer).")
     student: str = setting(
@@ -38,9 +39,12 @@ class DistillConfig:
         "Empty: the student is the teacher with student_share of its layers dropped (DistilBERT style). Or a "
         "smaller model of its own (tiny, a Hub id or a local folder) that shares the teacher's tokenizer; it then "
         "starts from its own weights.",
+        at_most=300,  # a model name, as the run's own (the run store's column)
     )
     alpha: float = setting(0.5, "Weight of the hard-label cross-entropy; 1 - alpha goes to matching the teacher.")
-    temperature: float = setting(2.0, "Softening temperature T for both distributions (the KL term is scaled by T²).")
+    temperature: float = setting(
+        2.0, "Softening temperature T for both distributions (the KL term is scaled by T²).", at_most=100.0
+    )
 
     def check(self) -> None:
         if not 0 < self.student_share < 1:

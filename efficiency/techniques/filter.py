@@ -53,15 +53,17 @@ class FilterConfig:
         "epoch: measured on NusaX-senti (500 examples), at 0.3 the loss threshold is set while the model is still at "
         "chance and it never learns.",
     )
-    window: int = setting(128, "multistage: the threshold is the mean loss of this many recent examples.")
+    window: int = setting(
+        128, "multistage: the threshold is the mean loss of this many recent examples.", at_most=100_000
+    )
     logloss_bound: float = setting(
         0.45, "multistage: stage 2 starts when the predictor's recent log-loss falls under this bound."
     )
     explore: float = setting(
         0.1, "multistage: share of the examples predicted easy that are still scored, so the predictor keeps learning."
     )
-    min_tokens: int = setting(4, "length only: drop texts shorter than this many tokens.")
-    max_tokens: int = setting(512, "length only: drop texts longer than this many tokens.")
+    min_tokens: int = setting(4, "length only: drop texts shorter than this many tokens.", at_most=8192)
+    max_tokens: int = setting(512, "length only: drop texts longer than this many tokens.", at_most=8192)
     similarity: float = setting(
         0.9, "dedup only: cosine similarity of character 3-5 grams above which texts are duplicates."
     )

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class LoRAConfig:
-    r: int = setting(8, "Rank of the update: the trainable matrices are d x r and r x d.")
-    alpha: float = setting(16.0, "Scaling: the update is multiplied by alpha / r.")
+    r: int = setting(8, "Rank of the update: the trainable matrices are d x r and r x d.", at_most=256)
+    alpha: float = setting(16.0, "Scaling: the update is multiplied by alpha / r.", at_most=1024.0)
     dropout: float = setting(0.05, "Dropout on the LoRA branch's input.")
     target_modules: list[str] = setting(
         ["query", "value"], "Which linear layers get an update (BERT names: query, key, value, dense)."

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class PrefixConfig:
-    virtual_tokens: int = setting(20, "Virtual tokens prepended to the keys and values of every layer.")
+    virtual_tokens: int = setting(20, "Virtual tokens prepended to the keys and values of every layer.", at_most=512)
     projection: bool = setting(
         False, "Reparametrise the prefix through a small MLP (more parameters, steadier training)."
     )

@@ -42,7 +42,7 @@ class PruneConfig:
         "magnitude only: oneshot (after training) or gradual (cubic, during fine-tuning).",
         ("oneshot", "gradual"),
     )
-    prune_every: int = setting(10, "gradual only: steps between pruning updates.")
+    prune_every: int = setting(10, "gradual only: steps between pruning updates.", at_most=100_000)
 
     def check(self) -> None:
         if not 0 <= self.sparsity < 1:

@@ -56,7 +56,9 @@ class BitFit(Technique):
 
 @dataclass
 class FreezeConfig:
-    train_top_layers: int = setting(2, "How many of the top transformer layers to train (the head always trains).")
+    train_top_layers: int = setting(
+        2, "How many of the top transformer layers to train (the head always trains).", at_most=100
+    )
 
     def check(self) -> None:
         if self.train_top_layers < 0:

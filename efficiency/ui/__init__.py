@@ -3,7 +3,7 @@
 The pages (`app.py`, `pages/`) build widgets, hand the library a config and draw what it returns;
 what they share lives here, in small modules: the page registry and router guard (`router`),
 cached resources, the sidebar, drawing (`display`), starting runs (`submit`), the live view, the
-result card, the predicted cost and tables.
+result card, the predicted cost, tables, and user text shown as text (`plain`).
 
 `ui.NAME` imports NAME's module on first use (PEP 562), so a page paints its title before the heavy
 modules (pandas, SQLAlchemy, Plotly) are loaded. No module is named like a name it exports: an
@@ -36,6 +36,9 @@ WHERE = {
     "counted_vs_rule_of_thumb": "card",
     "predicted_cost": "prediction",
     "latest_runs": "tables",
+    "escaped": "plain",
+    "show_error": "plain",
+    "show_warning": "plain",
 }
 __all__ = sorted(WHERE)
 

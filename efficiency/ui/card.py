@@ -14,6 +14,7 @@ from efficiency.measure.busy import BUSY_SHARE
 from efficiency.model_names import TFIDF
 from efficiency.store import RunRecord
 from efficiency.ui.display import BADGE_COLOURS, chart, chart_row, presenting
+from efficiency.ui.plain import escaped, show_error, show_warning
 from efficiency.ui.queueing import repeat_with_seeds
 from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
@@ -52,16 +53,16 @@ def result_card(record: RunRecord) -> None:
 def _status(record: RunRecord, metrics: dict[str, Any]) -> bool:
     """A failed, interrupted or stopped run says so; False when nothing more is to be shown (a failure)."""
     if record.status == "failed":
-        st.error(record.error or "The run failed.", icon=":material/error:")
+        show_error(record.error or "The run failed.", icon=":material/error:")
         if record.traceback:
             with st.expander("Technical details (for a bug report)"):
                 st.code(record.traceback[-4000:])
         return False
     if record.status == "interrupted":
-        st.warning(record.error, icon=":material/warning:")
+        show_warning(record.error or "The run was interrupted.", icon=":material/warning:")
     if record.status == "stopped":
         where = metrics.get("stopped_at")
-        st.warning(
+        show_warning(
             f"Stopped at {where}: the figures below cover the run up to there."
             if where
             else (record.error or "Stopped before training began."),
@@ -117,7 +118,7 @@ def _details(record: RunRecord, metrics: dict[str, Any]) -> None:
         with st.expander("Misclassified test examples"):
             st.dataframe(pd.DataFrame(metrics["misclassified"]), hide_index=True, width="stretch")
     if metrics.get("save_error"):
-        st.warning(metrics["save_error"] + " Every figure above was still measured and kept.")
+        show_warning(metrics["save_error"] + " Every figure above was still measured and kept.")
     if record.model_path and record.status == "finished":
         from efficiency.inference import kept_model_problem
 
@@ -138,10 +139,10 @@ def technique_report(name: str, report: dict[str, Any], key: str) -> None:
     from efficiency.techniques import FACTS
 
     summary = FACTS[name].summary if name in FACTS else ""  # a run stored by a technique since removed
-    st.markdown(f"**{name}**: {summary}")
+    st.markdown(f"**{escaped(name)}**: {summary}")
     settings_text = reports.settings_line(report)
     if settings_text:
-        st.caption(f"Settings: {settings_text}")
+        st.caption(f"Settings: {escaped(settings_text)}")
     figures = reports.facts(report)
     if len(figures):
         st.dataframe(figures, hide_index=True, key=f"facts-{key}")
@@ -249,9 +250,9 @@ def try_sentences(record: RunRecord) -> None:
         try:
             result = _kept_model(record.model_path, record.id, record.created_at).predict_one(text)
         except EfficiencyError as exc:
-            st.error(str(exc))
+            show_error(str(exc))
             return
-        st.markdown(f"Predicted: **{result.label}**")
+        st.markdown(f"Predicted: **{escaped(result.label)}**")
         chart(charts.prediction(result.probabilities), key=f"prediction-{record.id}")
 
 

@@ -9,6 +9,7 @@ from efficiency.figures import text
 from efficiency.store import ACTIVE, RunRecord
 from efficiency.ui.card import result_card
 from efficiency.ui.display import STATUS_ICONS, chart
+from efficiency.ui.plain import escaped
 from efficiency.ui.resources import get_store
 
 
@@ -27,9 +28,9 @@ def _watch_body(run_id: int) -> None:
     record = store.get(run_id)
     if record is None:
         return
-    st.subheader(f"{STATUS_ICONS.get(record.status, '')} Run {record.id}: {record.name}")
+    st.subheader(f"{STATUS_ICONS.get(record.status, '')} Run {record.id}: {escaped(record.name)}")
     if record.note:
-        st.caption(record.note)
+        st.caption(escaped(record.note))
     if record.status == "queued":
         position = store.queue_position(record.id)
         ahead = max((position or 1) - 1, 0)

@@ -15,6 +15,7 @@ from efficiency.figures import human
 from efficiency.model_names import TFIDF
 from efficiency.runs.calibrations import auto_calibrate, calibrating, start_calibration
 from efficiency.runs.checks import device_name
+from efficiency.ui.plain import show_error, show_warning
 from efficiency.ui.resources import get_store
 
 
@@ -29,7 +30,7 @@ def predicted_cost(config: RunConfig, preview: Any) -> dict[str, Any] | None:
     try:
         device = device_name(config)
     except EfficiencyError as exc:
-        st.error(str(exc))
+        show_error(str(exc))
         return None
     calibration = _calibration(config.model.name, device)
     if calibration is None:
@@ -47,7 +48,7 @@ def _calibration(model: str, device: str) -> estimate.Calibration | None:
     calibration = estimate.load_calibration(model, device)
     failure = estimate.calibration_error(model, device)
     if calibration is None and failure:
-        st.warning(
+        show_warning(
             f"This machine could not be calibrated for {model}: {failure} No estimate, then; the run "
             "itself will say the same if it cannot load the model."
         )
@@ -61,10 +62,11 @@ def _calibration(model: str, device: str) -> estimate.Calibration | None:
         return None
     if calibration is None:
         if not calibrating(model, device):
-            if not auto_calibrate() and not st.button(
+            if not auto_calibrate(model) and not st.button(
                 "Measure this machine for the estimate",
                 key="exp.calibrate",
-                help="One training step of this model, counted and timed in the background (about 10 s).",
+                help="One training step of this model, counted and timed in the background (about 10 s; a model "
+                "not yet on this machine is downloaded first).",
             ):
                 return None
             start_calibration(model, device)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import streamlit as st
-
 from efficiency import lab_settings
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
 from efficiency.runs.checks import checked_device, device_name
 from efficiency.store import RunRecord
+from efficiency.ui.plain import show_error
 from efficiency.ui.resources import get_scheduler, get_store
 from efficiency.ui.side_panel import chosen_country
 
@@ -26,7 +25,7 @@ def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | 
     try:
         device = str(checked_device(config))
     except EfficiencyError as exc:
-        st.error(str(exc), icon=":material/block:")
+        show_error(str(exc))
         return None
     run_id = get_store().create_run(config.to_dict(), device=device, estimate=predicted)
     get_scheduler().wake()

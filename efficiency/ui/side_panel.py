@@ -11,6 +11,7 @@ from efficiency import lab_settings
 from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, resolve_country
 from efficiency.runs.calibrations import active_calibrations
 from efficiency.ui.display import STATUS_ICONS, presentation_css
+from efficiency.ui.plain import escaped
 from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
 
@@ -104,6 +105,6 @@ def queue_panel() -> None:
             where=st,
             label=f"Run {record.id}: {state} on {record.device}",  # short: the sidebar is narrow
             icon=STATUS_ICONS[record.status],
-            help=f"{record.name or 'unnamed'}: opens its live view.",
+            help=f"{escaped(record.name or 'unnamed')}: opens its live view.",
             query_params={"run": str(record.id)},
         )

@@ -1,3 +1,4 @@
+import io
 from pathlib import Path
 
 import pytest
@@ -55,8 +56,8 @@ def test_named_column_that_is_missing(sentiment_csv):
 
 
 def test_oversized_file_is_refused(sentiment_csv, monkeypatch):
-    monkeypatch.setattr(userfile, "MAX_FILE_MB", 0.0001)
-    with pytest.raises(DataError, match="the limit is"):
+    monkeypatch.setattr(userfile, "MAX_FILE_MIB", 0.0001)
+    with pytest.raises(DataError, match=r"MiB; the limit is 0\.0001 MiB"):
         read_user_file(sentiment_csv, None, None, seed=0)
 
 
@@ -64,3 +65,49 @@ def test_empty_rows_are_dropped_and_counted(tmp_path, sentiment_csv):
     text = sentiment_csv.read_text() + ',pos\n"  ",neg\n'
     ds = read_user_file(write(tmp_path, "gaps.csv", text), None, None, seed=0)
     assert ds.info["dropped_empty_rows"] == "2"
+
+
+class ChunkCounter(io.BytesIO):
+    """An upload as Streamlit hands it over (a BytesIO), counting how much one read asks for at most."""
+
+    largest_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.largest_read = max(self.largest_read, size if size and size > 0 else len(self.getbuffer()))
+        return super().read(size)
+
+
+def test_an_upload_is_copied_in_chunks_and_named_by_its_content(tmp_path, sentiment_csv):
+    content = sentiment_csv.read_bytes()
+    upload = ChunkCounter(content)
+    saved = userfile.save_upload(upload, "../../my file?.csv", tmp_path)
+    assert saved.parent == tmp_path and saved.read_bytes() == content
+    assert saved.name.endswith("-my_file_.csv") and len(saved.name.split("-")[0]) == 12
+    assert upload.largest_read == userfile.CHUNK_BYTES, "read as a stream, never whole"
+    assert userfile.save_upload(io.BytesIO(content), "my file?.csv", tmp_path) == saved, "kept once"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [saved.name, "mine.csv"]
+
+
+def test_an_upload_over_the_limit_is_refused_in_mib_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(userfile, "MAX_FILE_MIB", 1)
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    with pytest.raises(DataError, match=r"big\.csv is larger than 1 MiB"):
+        userfile.save_upload(io.BytesIO(b"x" * (2**20 + 1)), "big.csv", folder)
+    assert list(folder.iterdir()) == []
+
+
+def test_the_header_is_read_from_the_head_of_the_file(tmp_path):
+    assert userfile.read_header(write(tmp_path, "semi.csv", "review;stars\nok;1\n")) == ["review", "stars"]
+    with pytest.raises(DataError, match="is UTF-16"):
+        userfile.read_header(write(tmp_path, "wide.csv", "text,label\n".encode("utf-16")))
+
+
+def test_the_apps_upload_limit_is_the_librarys_and_no_traceback_reaches_the_browser():
+    import tomllib
+
+    from efficiency import paths
+
+    settings = tomllib.loads((paths.REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert settings["server"]["maxUploadSize"] == userfile.MAX_FILE_MIB == 50  # Streamlit reads it as MiB
+    assert settings["client"]["showErrorDetails"] == "none"

@@ -63,13 +63,17 @@ def test_a_stop_keeps_what_was_measured():
     assert store.get(result.run_id).status == "stopped"
 
 
-def test_an_impossible_config_is_stored_as_failed_with_its_message():
+def test_an_impossible_config_inserts_no_run_and_a_queued_one_is_stored_as_failed():
     store = RunStore()
     config = tiny_config()
     config.train.epochs = 0
     with pytest.raises(ConfigError, match="at least 1 epoch"):
         run_experiment(config, store=store)
-    record = store.list()[0]
+    assert store.list() == [], "the message is all there is: no run was recorded"
+    run_id = store.create_run(config.to_dict())  # queued by a page before the config went bad
+    with pytest.raises(ConfigError, match="at least 1 epoch"):
+        run_experiment(config, store=store, run_id=run_id)
+    record = store.get(run_id)
     assert record.status == "failed" and "at least 1 epoch" in record.error
 
 
