@@ -27,12 +27,6 @@ MODELS = {
     "other": "Another model: a Hugging Face Hub id or a local folder",
 }
 UPLOAD = "⬆ your own CSV/TSV file"
-# One column per pillar of efficiency, in the registry's order; each technique's facts say where it goes.
-PILLAR_HEADINGS = {
-    "data": ":material/menu_book: Data",
-    "effort": ":material/tune: Effort",
-    "compute": ":material/settings: Compute",
-}
 # An exclusive group (its members replace each other) is one radio: its label, what 'none' means, its help, its key.
 GROUP_RADIOS = {
     WHAT_TRAINS: (
@@ -248,7 +242,7 @@ def pick_techniques(base: RunConfig, model: str, dataset: str) -> list[Technique
     chosen: list[TechniqueSpec] = []
     for column, pillar in zip(st.columns(len(PILLARS)), PILLARS, strict=True):
         with column:
-            st.markdown(f"##### {PILLAR_HEADINGS[pillar]}")
+            st.markdown(f"##### {ui.PILLAR_HEADINGS[pillar]}")
             shown: set[str] = set()
             for facts in in_pillar(pillar):
                 if facts.exclusive is None:

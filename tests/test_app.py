@@ -415,3 +415,59 @@ def test_the_experiment_shows_the_techniques_by_pillar_with_their_titles():
     assert radio.label == "Parameter-efficient fine-tuning"
     assert radio.options == ["none: train every weight", "LoRA", "Prefix tuning", "IA³", "BitFit",
                              "Freeze lower layers", "Linear probe"]  # fmt: skip
+
+
+# --- lessons ------------------------------------------------------------------------------------------------------
+TINY_LESSON = paths.REPO_ROOT / "tests" / "lessons" / "tiny.toml"
+
+
+def test_lessons_page_lists_every_shipped_lesson_by_pillar():
+    from efficiency.lessons import shipped_lessons
+
+    at = page("lessons")
+    headings = [m.value for m in at.markdown if m.value.startswith("#####")]
+    assert [h.split()[-1] for h in headings] == ["Data", "Effort", "Compute"]
+    captions = [as_typed(c.value) for c in at.caption]
+    for lesson in shipped_lessons():
+        assert lesson.question in captions, lesson.name
+    assert sum("runs done" in c for c in captions) == len(shipped_lessons())
+
+
+def test_a_lesson_file_with_markdown_in_it_is_shown_as_typed():
+    from efficiency.lessons.catalog import add_own_lesson
+
+    text = TINY_LESSON.read_text(encoding="utf-8").replace(
+        'question = "Does LoRA train fewer weights?"', 'question = "![x](http://elsewhere/p.png) [click](http://x)"'
+    )
+    add_own_lesson(text)
+    at = page("lessons", lesson="tiny-lora")
+    assert any(as_typed(m.value).endswith("![x](http://elsewhere/p.png) [click](http://x)") for m in at.markdown)
+    assert not any("](http" in m.value.replace("\\]", "").replace("\\(", "") for m in at.markdown)
+
+
+@needs_shared_data
+def test_a_lesson_records_guesses_runs_once_and_shows_its_verdict_beside_them():
+    from efficiency.lessons import find_lesson, plan_lesson
+    from efficiency.lessons.catalog import add_own_lesson
+    from efficiency.lessons.predict import choices
+
+    add_own_lesson(TINY_LESSON.read_text(encoding="utf-8"))
+    at = page("lessons", lesson="tiny-lora")
+    lesson = find_lesson("tiny-lora")
+    at.radio(key="guess-tiny-lora-0").set_value(choices(lesson.checks[0], lesson)[0])
+    next(b for b in at.button if b.label == "Record my guesses").click().run()
+    assert any("1 of 2 guesses recorded" in c.value for c in at.caption)
+    next(b for b in at.button if b.label.startswith("Run this lesson")).click().run()
+    assert not at.exception
+    store = RunStore()
+    queued = [r.id for r in store.list()]
+    assert len(queued) == 2 and len({r.request for r in store.list()}) == 1, "one request for the lesson's runs"
+    for run_id in queued:
+        wait_for_end(run_id)
+    at.run()
+    assert not any(b.label.startswith("Run this lesson") for b in at.button), "nothing left to train"
+    shown = " ".join(as_typed(m.value) for m in at.markdown) + " ".join(as_typed(c.value) for c in at.caption)
+    assert "Verdict:" in shown and "reproduced" in shown
+    assert "Your guess: LoRA r=4: trainable parameters under 50% of Full fine-tuning's. The runs agree." in shown
+    assert plan_lesson(lesson, store).done
+    assert len(at.get("plotly_chart")) == 1

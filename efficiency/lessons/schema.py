@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 PILLARS = ("data", "effort", "compute")
 EXPECTS = ("lower", "higher", "ratio_below", "ratio_above", "within")
 NEEDS_VALUE = ("ratio_below", "ratio_above", "within")
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 ID_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_-]*$")
 
 
@@ -104,7 +104,9 @@ def parse_lesson(raw: dict[str, Any], source: str) -> Lesson:
     top = _Fields(raw, "", source, TOP_FIELDS)
     name = top.text("name", "lora-vs-full")
     if not NAME_PATTERN.match(name):
-        top.fail("name", f"'{name}' is not usable on the command line: use lower-case letters, digits and '-'")
+        top.fail(
+            "name", f"'{name}' is not usable on the command line: use at most 80 lower-case letters, digits and '-'"
+        )
     pillar = top.text("pillar", "effort")
     if pillar not in PILLARS:
         top.fail("pillar", f"'{pillar}' is not a pillar: write one of {', '.join(PILLARS)}")

@@ -10,6 +10,13 @@ from efficiency import charts
 
 BADGE_COLOURS = {"measured": "green", "counted": "blue", "estimated": "orange"}
 
+# The three pillars of efficiency as headings, in the registry's order (Experiment's columns, Lessons' groups).
+PILLAR_HEADINGS = {
+    "data": ":material/menu_book: Data",
+    "effort": ":material/tune: Effort",
+    "compute": ":material/settings: Compute",
+}
+
 STATUS_ICONS = {
     "queued": ":material/hourglass_top:",
     "running": ":material/directions_run:",

@@ -8,6 +8,7 @@ from typing import Any
 from efficiency import lab_settings
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
+from efficiency.lessons import Plan, queue_missing
 from efficiency.runs.checks import checked_device, device_name
 from efficiency.store import RunRecord
 from efficiency.ui.plain import show_error
@@ -15,13 +16,19 @@ from efficiency.ui.resources import get_scheduler, get_store
 from efficiency.ui.side_panel import chosen_country
 
 
-def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | None:
-    """Validate, queue and wake the scheduler; returns the run id, or shows the message and returns None."""
+def for_this_lab(config: RunConfig) -> RunConfig:
+    """What every run queued from a page takes: the teacher's time limit and the sidebar's country."""
     limit_s = lab_settings.load().time_limit_s
     if limit_s is not None:
         own = config.train.time_limit_s
         config.train.time_limit_s = limit_s if own is None else min(own, limit_s)
     config.measure.country = config.measure.country or chosen_country()
+    return config
+
+
+def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | None:
+    """Validate, queue and wake the scheduler; returns the run id, or shows the message and returns None."""
+    config = for_this_lab(config)
     try:
         device = str(checked_device(config))
     except EfficiencyError as exc:
@@ -30,6 +37,13 @@ def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | 
     run_id = get_store().create_run(config.to_dict(), device=device, estimate=predicted)
     get_scheduler().wake()
     return run_id
+
+
+def submit_lesson(plan: Plan) -> str | None:
+    """Queue a lesson's missing runs as one request (through the one queue) and wake the scheduler."""
+    request = queue_missing(plan, get_store(), adjust=for_this_lab)
+    get_scheduler().wake()
+    return request
 
 
 def repeat_with_seeds(record: RunRecord, more: int = 2) -> list[int]:

@@ -27,6 +27,7 @@ class Pages:
 
     experiment: Page = Page("pages/experiment.py", "Experiment", ":material/science:")
     compare: Page = Page("pages/compare.py", "Compare", ":material/balance:")
+    lessons: Page = Page("pages/lessons.py", "Lessons", ":material/school:")
     methods: Page = Page("pages/methods.py", "Methods", ":material/straighten:")
 
     def __iter__(self) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import os
 
 import streamlit as st
@@ -14,6 +15,13 @@ from efficiency.ui.display import STATUS_ICONS, presentation_css
 from efficiency.ui.plain import escaped
 from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
+
+
+def teacher_unlocked() -> bool:
+    """A personal lab (no PIN set) lets everyone in; a class server, whoever typed the teacher's PIN."""
+    pin = os.environ.get("EFFLAB_TEACHER_PIN")
+    typed = str(st.session_state.get("teacher-pin") or "")
+    return not pin or hmac.compare_digest(typed.encode(), pin.encode())  # in constant time
 
 
 def chosen_country() -> str:
@@ -48,17 +56,14 @@ def sidebar() -> None:
         # Always refreshed: a run another student (or the command line) queues shows up without a click.
         st.fragment(run_every=5.0)(queue_panel)()
         with st.expander("Teacher settings"):
-            pin = os.environ.get("EFFLAB_TEACHER_PIN")
-            if (
-                pin
-                and st.text_input(
+            if os.environ.get("EFFLAB_TEACHER_PIN"):
+                st.text_input(
                     "Teacher PIN",
                     type="password",
                     key="teacher-pin",
                     help="Set by $EFFLAB_TEACHER_PIN when the app was started.",
                 )
-                != pin
-            ):
+            if not teacher_unlocked():
                 limit = lab_settings.load().time_limit_min
                 st.caption(f"Longest run allowed: {f'{limit:g} minutes' if limit else 'no limit'}.")
                 return presentation_css()

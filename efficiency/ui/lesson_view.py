@@ -1,0 +1,247 @@
+"""The Lessons page's pieces: the lessons by pillar, then one lesson from its question to its verdict.
+
+A lesson's text comes from a file a teacher may have written, so every string of it is shown as typed
+(escaped), never as Markdown. The verdicts are computed from the runs in the store (efficiency/lessons/).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from efficiency import charts
+from efficiency.compare import pareto_mask
+from efficiency.figures import costs, figure, qualities, shown
+from efficiency.lessons import (
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    Lesson,
+    LessonError,
+    LessonResult,
+    Plan,
+    plan_lesson,
+)
+from efficiency.lessons.catalog import add_own_lesson
+from efficiency.lessons.minutes import Minutes, estimate_minutes
+from efficiency.lessons.predict import choices, supported
+from efficiency.lessons.result import lesson_result
+from efficiency.techniques import PILLARS
+from efficiency.ui.display import PILLAR_HEADINGS, chart, presenting
+from efficiency.ui.plain import escaped, show_error, show_warning
+from efficiency.ui.queueing import submit_lesson
+from efficiency.ui.resources import get_store
+from efficiency.ui.router import PAGES, page_link
+from efficiency.ui.side_panel import teacher_unlocked
+
+VERDICT_LOOK = {  # colour and icon of each verdict's badge
+    REPRODUCED: ("green", ":material/check_circle:"),
+    NOT_REPRODUCED: ("red", ":material/cancel:"),
+    INCONCLUSIVE: ("orange", ":material/help:"),
+}
+MAX_LESSON_BYTES = 256 * 2**10
+GUESSES = "lesson-guesses"  # session state: {lesson name: {check index: the guess}}
+
+
+# --- the catalogue -------------------------------------------------------------------------------------------
+def lesson_index(lessons: list[Lesson], problems: list[str]) -> None:
+    """Every lesson by pillar: its question, whether its runs are done, its minutes on this machine."""
+    st.caption(
+        "Each lesson asks a question a paper answered, runs the experiments that answer it here, and says "
+        "from those runs whether the finding held: reproduced, not reproduced, or inconclusive (inside "
+        "run-to-run noise). Runs already in the lab are reused, so a lesson someone ran before answers at once."
+    )
+    store = get_store()
+    for column, pillar in zip(st.columns(len(PILLARS)), PILLARS, strict=True):
+        with column:
+            st.markdown(f"##### {PILLAR_HEADINGS[pillar]}")
+            for lesson in (lesson for lesson in lessons if lesson.pillar == pillar):
+                lesson_tile(lesson, plan_lesson(lesson, store))
+    for problem in problems:
+        show_warning(problem)
+    add_a_lesson()
+
+
+def lesson_tile(lesson: Lesson, plan: Plan) -> None:
+    with st.container(border=True):
+        page_link(PAGES.lessons, label=escaped(lesson.title), query_params={"lesson": lesson.name})
+        st.caption(escaped(lesson.question))
+        finished = sum(item.status == "finished" for item in plan.items)
+        if plan.done:
+            st.caption(f":material/check_circle: all {len(plan.items)} runs done: the verdict is ready")
+        else:
+            st.caption(f"{finished} of {len(plan.items)} runs done · {minutes_text(lesson, plan)}")
+
+
+def minutes_text(lesson: Lesson, plan: Plan) -> str:
+    minutes = cached_minutes(lesson.name, tuple(item.status for item in plan.items), plan)
+    if minutes.left is None:
+        return "minutes unknown until this machine is measured (Experiment page)"
+    return f"about {minutes.left:.0f} min to train here (estimate)"
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=200)
+def cached_minutes(name: str, statuses: tuple[str, ...], _plan: Plan) -> Minutes:
+    """The estimate reads tokenizers and datasets: once per lesson and state of its runs, not per rerun."""
+    return estimate_minutes(_plan)
+
+
+def add_a_lesson() -> None:
+    """A teacher's own lesson file, checked, then listed with the others (on a class server: teacher only)."""
+    with st.expander("Add a lesson file (.toml)"):
+        if not teacher_unlocked():
+            st.caption("On this class server only the teacher adds lessons: enter the PIN under Teacher settings.")
+            return
+        st.caption("README's Lessons section has a complete example. The file is checked before it is kept.")
+        upload = st.file_uploader("Lesson file", type=["toml"], key="lesson-upload")
+        if upload is None:
+            return
+        if upload.size > MAX_LESSON_BYTES:
+            show_error(f"{upload.name} is {upload.size / 2**10:.0f} KiB: a lesson file is text, at most 256 KiB.")
+            return
+        try:
+            lesson = add_own_lesson(upload.getvalue().decode("utf-8"), source=upload.name)
+        except UnicodeDecodeError:
+            show_error(f"{upload.name} is not UTF-8 text: save it as UTF-8.")
+        except LessonError as exc:
+            show_error(str(exc))
+        else:
+            st.success(f"Added: {escaped(lesson.title)}.", icon=":material/check:")
+
+
+# --- one lesson ----------------------------------------------------------------------------------------------
+def lesson_detail(lesson: Lesson) -> None:
+    page_link(PAGES.lessons, label="All lessons", icon=":material/arrow_back:")
+    st.subheader(escaped(lesson.title))
+    store = get_store()
+    plan = plan_lesson(lesson, store)
+    result = lesson_result(lesson, store, plan)
+    if presenting():  # the chart and the verdict, large; the rest folds away
+        answer(lesson, result)
+        with st.expander("The question, the guesses and the runs"):
+            question(lesson)
+            guesses = predict(lesson)
+            run_lesson(lesson, plan, result)
+        return
+    question(lesson)
+    guesses = predict(lesson)
+    run_lesson(lesson, plan, result)
+    if any(result.figures.values()):
+        answer(lesson, result, guesses)
+
+
+def question(lesson: Lesson) -> None:
+    st.markdown(f"**The question.** {escaped(lesson.question)}")
+    st.markdown(f"**What the paper found.** {escaped(lesson.claim)}")
+    st.caption(escaped(lesson.citation))
+    if lesson.note:
+        st.info(escaped(lesson.note), icon=":material/info:")
+    if lesson.watch:
+        st.markdown(f"**Watch.** {escaped(lesson.watch)}")
+
+
+def predict(lesson: Lesson) -> dict[int, str]:
+    """Write down a guess for each check before the runs answer; kept with this browser's session."""
+    kept = st.session_state.setdefault(GUESSES, {}).get(lesson.name, {})
+    with st.form(f"guess-{lesson.name}"):
+        st.markdown("**Your guess first.** What will this machine's runs show?")
+        picked = {}
+        for i, check in enumerate(lesson.checks):
+            options = list(choices(check, lesson))
+            picked[i] = st.radio(
+                escaped(check.says),
+                options,
+                index=options.index(kept[i]) if i in kept and kept[i] in options else None,
+                format_func=escaped,
+                key=f"guess-{lesson.name}-{i}",
+            )
+        if st.form_submit_button("Record my guesses"):
+            kept = {i: guess for i, guess in picked.items() if guess is not None}
+            st.session_state[GUESSES][lesson.name] = kept
+    if kept:
+        st.caption(f":material/edit_note: {len(kept)} of {len(lesson.checks)} guesses recorded: they show beside "
+                   "the verdicts.")  # fmt: skip
+    return kept
+
+
+def run_lesson(lesson: Lesson, plan: Plan, result: LessonResult) -> None:
+    """One button queues the runs still missing (through the one queue); then the set's progress."""
+    total = len(plan.items)
+    finished = sum(item.status == "finished" for item in plan.items)
+    if plan.missing:
+        label = f"Run this lesson: {len(plan.missing)} of {total} runs to train, {minutes_text(lesson, plan)}"
+        if st.button(label, type="primary", key=f"run-{lesson.name}"):
+            try:
+                submit_lesson(plan)
+            except LessonError as exc:
+                show_error(str(exc))
+            else:
+                st.rerun()
+    st.progress(finished / total if total else 1.0, text=f"{finished} of {total} runs done")
+    for run_id, why in result.failed.items():
+        show_warning(f"Run {run_id} did not finish ({why}). Delete it on Compare to train it again.")
+    if result.pending:
+        st.caption(f"Under way: runs {', '.join(map(str, result.pending))}. The verdict updates as each finishes.")
+        st.fragment(run_every=3.0)(_refresh_when_one_finishes)(lesson, finished)
+
+
+def _refresh_when_one_finishes(lesson: Lesson, finished: int) -> None:
+    plan = plan_lesson(lesson, get_store())
+    if sum(item.status == "finished" for item in plan.items) != finished:
+        st.rerun()
+
+
+def answer(lesson: Lesson, result: LessonResult, guesses: dict[int, str] | None = None) -> None:
+    """The chart that answers the question, the verdict of each check with its figures, the guess beside it."""
+    lesson_chart(lesson, result)
+    colour, icon = VERDICT_LOOK[result.verdict]
+    st.markdown(f"### Verdict: :{colour}-badge[{icon} {result.verdict}]")
+    supported_by = {}
+    for i, (claim, check) in enumerate(zip(lesson.checks, result.checks, strict=True)):
+        supported_by[i] = supported(check, claim, lesson)
+        colour, icon = VERDICT_LOOK[check.verdict]
+        with st.container(border=True):
+            st.markdown(f":{colour}-badge[{icon} {check.verdict}] {escaped(check.says)}")
+            st.caption(escaped(check.words))
+            if guesses and i in guesses:
+                st.caption(guess_line(guesses[i], supported_by[i]))
+    if lesson.explain and not presenting():
+        st.markdown("**Explain.**")
+        for prompt in lesson.explain:
+            st.markdown(f"- {escaped(prompt)}")
+    ids = [run_id for ids in result.runs.values() for run_id in ids]
+    if ids:
+        page_link(PAGES.compare, label="Open these runs on Compare", icon=":material/balance:",
+                  query_params={"b": str(ids[-1])})  # fmt: skip
+
+
+def guess_line(guess: str, measured: str | None) -> str:
+    if measured is None:
+        return f"Your guess: {escaped(guess)}. The runs cannot tell yet."
+    if guess == measured:
+        return f":material/thumb_up: Your guess: {escaped(guess)}. The runs agree."
+    return f"Your guess: {escaped(guess)}. The runs say: {escaped(measured)}."
+
+
+def lesson_chart(lesson: Lesson, result: LessonResult) -> None:
+    """Quality against the cost the checks are about (training time when none is), one point per lesson run."""
+    cost_keys = {f.key for f in costs()}
+    cost = next((c.metric for c in lesson.checks if c.metric in cost_keys), "train_wall_s")
+    quality = next((c.metric for c in lesson.checks if c.metric in {f.key for f in qualities()}), "accuracy")
+    rows: list[dict[str, Any]] = []
+    for run in lesson.runs:
+        figures = result.figures.get(run.id, {})
+        if cost in figures and quality in figures:
+            x, y = figures[cost], figures[quality]
+            rows.append({"label": run.label, "x": shown(cost, x.mean), "y": y.mean, "x_sd": shown(cost, x.sd),
+                         "y_sd": y.sd, "n": y.n})  # fmt: skip
+    if not rows:
+        return
+    for row, on in zip(rows, pareto_mask([r["x"] for r in rows], [r["y"] for r in rows]), strict=True):
+        row["on_front"] = on
+    x_title, y_title = figure(cost).axis_title, figure(quality).axis_title
+    built = charts.frontier(rows, x_title, y_title, figure(cost).axis_scale == "log",
+                            title=f"{y_title} against {x_title.lower()}", y_bounds=figure(quality).axis_range,
+                            presentation=presenting())  # fmt: skip
+    chart(built, key=f"lesson-chart-{lesson.name}")
