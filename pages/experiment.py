@@ -242,7 +242,7 @@ def pick_techniques(base: RunConfig, model: str, dataset: str) -> list[Technique
     chosen: list[TechniqueSpec] = []
     for column, pillar in zip(st.columns(len(PILLARS)), PILLARS, strict=True):
         with column:
-            st.markdown(f"##### {ui.PILLAR_HEADINGS[pillar]}")
+            ui.pillar_heading(pillar)
             shown: set[str] = set()
             for facts in in_pillar(pillar):
                 if facts.exclusive is None:

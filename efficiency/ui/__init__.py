@@ -25,7 +25,7 @@ WHERE = {
     "chart": "display",
     "chart_row": "display",
     "presenting": "display",
-    "PILLAR_HEADINGS": "display",
+    "pillar_heading": "display",
     "lesson_index": "lesson_view",
     "lesson_detail": "lesson_view",
     "get_scheduler": "resources",

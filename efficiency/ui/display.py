@@ -40,6 +40,11 @@ section[data-testid="stSidebar"] { width: 17rem !important; min-width: 17rem !im
 """
 
 
+def pillar_heading(pillar: str) -> None:
+    """A pillar's heading over its column of techniques or lessons."""
+    st.markdown(f"##### {PILLAR_HEADINGS[pillar]}")
+
+
 def presentation_css() -> None:
     if presenting():
         st.html(PRESENTATION_CSS)

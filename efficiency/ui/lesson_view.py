@@ -28,7 +28,7 @@ from efficiency.lessons.minutes import Minutes, estimate_minutes
 from efficiency.lessons.predict import choices, supported
 from efficiency.lessons.result import lesson_result
 from efficiency.techniques import PILLARS
-from efficiency.ui.display import PILLAR_HEADINGS, chart, presenting
+from efficiency.ui.display import chart, pillar_heading, presenting
 from efficiency.ui.plain import escaped, show_error, show_warning
 from efficiency.ui.queueing import submit_lesson
 from efficiency.ui.resources import get_store
@@ -55,7 +55,7 @@ def lesson_index(lessons: list[Lesson], problems: list[str]) -> None:
     store = get_store()
     for column, pillar in zip(st.columns(len(PILLARS)), PILLARS, strict=True):
         with column:
-            st.markdown(f"##### {PILLAR_HEADINGS[pillar]}")
+            pillar_heading(pillar)
             for lesson in (lesson for lesson in lessons if lesson.pillar == pillar):
                 lesson_tile(lesson, plan_lesson(lesson, store))
     for problem in problems:
