@@ -229,3 +229,23 @@ def test_presentation_mode_shows_compare_s_chart_first_large_and_named_in_words(
         hover = page.locator("g.hovertext text").first
         hover.wait_for(timeout=10_000)
         assert float(hover.evaluate("t => parseFloat(getComputedStyle(t).fontSize)")) >= 16
+
+
+@pytest.mark.timeout(300)
+def test_a_student_opens_a_lesson_records_a_guess_runs_it_and_sees_the_verdict(browser, tmp_path):
+    from efficiency.lessons.catalog import add_own_lesson
+    from efficiency.paths import REPO_ROOT
+
+    add_own_lesson((REPO_ROOT / "tests" / "lessons" / "tiny.toml").read_text(encoding="utf-8"))
+    with serving() as url:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.goto(f"{url}/lessons")
+        page.get_by_role("button", name="LoRA on the tiny model").click()
+        page.get_by_text("Your guess first.").wait_for(timeout=60_000)
+        page.get_by_text("LoRA r=4: trainable parameters under 50% of Full fine-tuning's").first.click()
+        page.get_by_role("button", name="Record my guesses").click()
+        page.get_by_text("1 of 2 guesses recorded").wait_for(timeout=30_000)
+        page.get_by_role("button", name=re.compile("^Run this lesson")).click()
+        page.get_by_text("Verdict:").wait_for(timeout=240_000)  # two tiny runs train, then the page answers
+        page.get_by_text("The runs agree.").wait_for(timeout=30_000)
+        page.screenshot(path=str(tmp_path / "lesson.png"), full_page=True)

@@ -65,7 +65,9 @@ def lesson_index(lessons: list[Lesson], problems: list[str]) -> None:
 
 def lesson_tile(lesson: Lesson, plan: Plan) -> None:
     with st.container(border=True):
-        page_link(PAGES.lessons, label=escaped(lesson.title), query_params={"lesson": lesson.name})
+        # A button, not a page link: a link to the page already open keeps its address as it was.
+        st.button(escaped(lesson.title), key=f"open-{lesson.name}", type="tertiary", on_click=open_lesson,
+                  args=(lesson.name,))  # fmt: skip
         st.caption(escaped(lesson.question))
         finished = sum(item.status == "finished" for item in plan.items)
         if plan.done:
@@ -111,8 +113,16 @@ def add_a_lesson() -> None:
 
 
 # --- one lesson ----------------------------------------------------------------------------------------------
+def open_lesson(name: str | None) -> None:
+    """Show one lesson (None: all of them); the address says which, so it can be shared and reloaded."""
+    if name is None:
+        st.query_params.pop("lesson", None)
+    else:
+        st.query_params["lesson"] = name
+
+
 def lesson_detail(lesson: Lesson) -> None:
-    page_link(PAGES.lessons, label="All lessons", icon=":material/arrow_back:")
+    st.button("All lessons", icon=":material/arrow_back:", type="tertiary", on_click=open_lesson, args=(None,))
     st.subheader(escaped(lesson.title))
     store = get_store()
     plan = plan_lesson(lesson, store)
