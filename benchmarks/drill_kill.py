@@ -126,7 +126,8 @@ def tiny_config(seed: int) -> dict[str, Any]:
         model=ModelConfig(name="tiny"),
         data=DataConfig(dataset="nusax-senti/javanese", limit_train=64),
         train=TrainConfig(epochs=1, batch_size=16),
-        measure=MeasureConfig(latency_repeats=1),
+        # Energy and FLOPs never touch the store: off, so the victims stay short.
+        measure=MeasureConfig(energy=False, flops=False, latency_repeats=1),
         seed=seed,
         device="cpu",
     ).to_dict()
