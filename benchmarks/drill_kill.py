@@ -22,13 +22,12 @@ import json
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -91,6 +90,8 @@ def child(run_id: int, markers: Path) -> int:
 class DrillExecutor:
     """The scheduler's executor, launching the marked worker; its store URL in the environment as usual."""
 
+    launched: ClassVar[list[subprocess.Popen[bytes]]] = []
+
     def __init__(self, store_url: str, folder: Path) -> None:
         self.store_url, self.folder = store_url, folder
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
@@ -107,6 +108,7 @@ class DrillExecutor:
         )
         log.close()
         self.procs[proc.pid] = proc
+        DrillExecutor.launched.append(proc)
         self.by_run[run_id] = (proc.pid, markers)
         return proc.pid
 
@@ -223,7 +225,8 @@ def drill(kills: int, reference_runs: int, stored_runs: int, seed: int, home: Pa
             wait_until_claimed(store, run_id, proc)  # the device is then this run's: the next one waits for it
             ahead = victims_of.start(seed=k + 1)
         wait_for(phase, proc, markers, run_id)
-        window_s = statistics.median(set_up_s or [SET_UP_GUESS_S]) if phase == "set-up" else KILL_WINDOW_S[phase]
+        # The shortest set-up seen: the first process of all is slowed by cold caches.
+        window_s = min(set_up_s or [SET_UP_GUESS_S]) if phase == "set-up" else KILL_WINDOW_S[phase]
         time.sleep(rng.uniform(0.0, window_s))
         ended_by_itself = proc.poll() is not None
         proc.send_signal(signal.SIGKILL)
@@ -277,7 +280,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | int:
     if args.child is not None:
         return child(args.child, args.markers)
     with tempfile.TemporaryDirectory(prefix="drill-kill-") as home:
-        result = drill(args.kills, args.reference_runs, args.stored_runs, args.seed, Path(home))
+        try:
+            result = drill(args.kills, args.reference_runs, args.stored_runs, args.seed, Path(home))
+        finally:
+            for proc in DrillExecutor.launched:  # a drill cut short leaves no worker behind
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     if args.json:
         print(json.dumps(result))
     else:
