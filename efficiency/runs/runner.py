@@ -102,10 +102,10 @@ class _Live:
         run_id: int,
         stop: threading.Event,
         interval_s: float = 1.0,
-        give_up_s: float = HEARTBEAT_GIVE_UP_S,
+        give_up_s: float | None = None,
     ) -> None:
         self.store, self.run_id, self.stop, self.interval_s = store, run_id, stop, interval_s
-        self.give_up_s = give_up_s
+        self.give_up_s = HEARTBEAT_GIVE_UP_S if give_up_s is None else give_up_s
         self.latest: dict[str, Any] | None = None
         self._written: dict[str, Any] | None = None
         self._done = threading.Event()
