@@ -261,10 +261,19 @@ def drill(kills: int, reference_runs: int, stored_runs: int, seed: int, home: Pa
         "finished_runs_lost_or_changed": len(changed),
         "victims_not_interrupted_within_30s": sum(v["status"] != "interrupted" for v in killed),
         "killed_after_their_result_was_stored": len(victims) - len(killed),
+        "victims_that_ended_before_the_kill": sum(v["ended_by_itself"] for v in victims),
         "slowest_interrupted_s": max((v["interrupted_after_s"] for v in killed), default=0.0),
         "integrity_check": integrity,
         "victims": victims,
     }
+
+
+def end_workers() -> None:
+    """A drill cut short leaves no worker behind."""
+    for proc in DrillExecutor.launched:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any] | int:
@@ -279,14 +288,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | int:
     args = parser.parse_args(argv)
     if args.child is not None:
         return child(args.child, args.markers)
-    with tempfile.TemporaryDirectory(prefix="drill-kill-") as home:
-        try:
-            result = drill(args.kills, args.reference_runs, args.stored_runs, args.seed, Path(home))
-        finally:
-            for proc in DrillExecutor.launched:  # a drill cut short leaves no worker behind
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` ends the workers
+    try:
+        with tempfile.TemporaryDirectory(prefix="drill-kill-") as home:
+            try:
+                result = drill(args.kills, args.reference_runs, args.stored_runs, args.seed, Path(home))
+            finally:
+                end_workers()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if args.json:
         print(json.dumps(result))
     else:

@@ -42,7 +42,7 @@ from efficiency.store_schema import (
     runs,
     sqlite_pragmas,
 )
-from efficiency.store_url import masked, scrub
+from efficiency.store_url import masked, reason
 
 STATUSES = ("queued", "running", "finished", "failed", "stopped", "interrupted")
 ACTIVE = ("queued", "running")
@@ -124,9 +124,8 @@ class RunStore:
             create_tables(self.engine)
             add_missing_columns(self.engine)
         except (SQLAlchemyError, ValueError) as exc:  # the URL (and its password) must not reach a message whole
-            first_line = scrub(str(exc), self.url).splitlines()[0] if str(exc) else type(exc).__name__
             raise EfficiencyError(
-                f"Cannot open the run store {masked(self.url)}: {first_line}. Check the URL (--store or "
+                f"Cannot open the run store {masked(self.url)}: {reason(exc, self.url)}. Check the URL (--store or "
                 "$EFFLAB_STORE), that its database server is running, and that the folder is writable."
             ) from None
         self.host = socket.gethostname()

@@ -46,3 +46,9 @@ def scrub(text: str, url: str | None) -> str:
             if form:
                 text = text.replace(form, MASK)
     return text
+
+
+def reason(exc: BaseException, url: str | None) -> str:
+    """An exception's first line for a message or a log, the store's URL and password masked."""
+    text = str(exc).strip()
+    return scrub(text.splitlines()[0] if text else type(exc).__name__, url)

@@ -32,7 +32,7 @@ from efficiency.runs.checks import checked_device
 from efficiency.runs.recipe import ProgressFn, RecipeResult, RunHooks, StatusFn, prepare
 from efficiency.runs.slots import device_slot
 from efficiency.store import RunStore
-from efficiency.store_url import masked, scrub
+from efficiency.store_url import masked, reason
 from efficiency.training import Progress
 
 log = logging.getLogger(__name__)
@@ -139,14 +139,14 @@ class _Live:
             self._written, self._written_at = latest, time.monotonic()
         except Exception as exc:  # the run goes on: a missed beat is retried a second later
             self.failed_writes += 1
-            reason = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, self.store.url)
-            log.warning("run %s: heartbeat write %d failed: %s", self.run_id, self.failed_writes, reason)
+            why = reason(exc, self.store.url)
+            log.warning("run %s: heartbeat write %d failed: %s", self.run_id, self.failed_writes, why)
             self._read_stop_request()
             failing_s = time.monotonic() - self._written_at
             if failing_s > self.give_up_s and self.stop_reason is None:
                 self.stop_reason = (
                     f"The run stopped by itself: the run store refused its progress writes for {failing_s:.0f} s "
-                    f"({reason}), so nobody could follow or stop it. What it measured until then is kept."
+                    f"({why}), so nobody could follow or stop it. What it measured until then is kept."
                 )
                 log.error("run %s: %s", self.run_id, self.stop_reason)
                 self.stop.set()
@@ -156,7 +156,7 @@ class _Live:
             if self.store.stop_requested(self.run_id):
                 self.stop.set()
         except Exception as exc:
-            log.warning("run %s: reading its stop request failed too: %s", self.run_id, scrub(str(exc), self.store.url))
+            log.warning("run %s: reading its stop request failed too: %s", self.run_id, reason(exc, self.store.url))
 
 
 def run_experiment(
@@ -221,7 +221,7 @@ def _store_result(
 
     Returns None when stored, else the message that says where the result went and how to bring it back.
     """
-    reason = ""
+    why = ""
     for attempt, pause_s in enumerate((0.0, *FINAL_WRITE_PAUSES_S), start=1):
         time.sleep(pause_s)
         try:
@@ -229,8 +229,8 @@ def _store_result(
                          model_path=outcome.model_path, environment=env, error=error)  # fmt: skip
             return None
         except Exception as exc:  # a full disk, a lost database server, a lock held too long
-            reason = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, store.url)
-            log.warning("run %s: final write %d failed: %s", run_id, attempt, reason)
+            why = reason(exc, store.url)
+            log.warning("run %s: final write %d failed: %s", run_id, attempt, why)
     path = unsaved.save({
         "run_id": run_id, "status": outcome.status, "config": outcome.config.to_dict(), "metrics": outcome.metrics,
         "curves": outcome.curves, "environment": env, "error": error, "model_path": outcome.model_path,
@@ -238,7 +238,7 @@ def _store_result(
     })  # fmt: skip
     message = (
         f"Run {run_id} {outcome.status}, but the run store refused its result {len(FINAL_WRITE_PAUSES_S) + 1} times "
-        f"({reason}). The result is saved in {path}: once the store works again (free disk space?), run "
+        f"({why}). The result is saved in {path}: once the store works again (free disk space?), run "
         f"`python -m efficiency runs import {path}`."
     )
     log.error(message)
