@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from efficiency import training
 from efficiency.finite import divergence_message, dumps, finite, non_finite_paths
 from efficiency.store import RunStore
+from tests.conftest import needs_shared_data, tiny_config
 
 CURVES = {"train": [{"step": 1, "loss": 1.1}, {"step": 2, "loss": math.nan}, {"step": 3, "loss": math.inf}]}
 
@@ -39,6 +41,23 @@ def test_a_diverged_run_is_stored_with_nulls_and_a_note(isolated_home):
     raw = sqlite3.connect(isolated_home / "runs.sqlite").execute("SELECT metrics, curves FROM runs").fetchone()
     raw += sqlite3.connect(isolated_home / "runs.sqlite").execute("SELECT data FROM progress").fetchone()
     assert not any(word in text for text in raw for word in ("NaN", "Infinity")), raw  # strict JSON on disk
+
+
+@needs_shared_data
+def test_a_tiny_run_whose_loss_blows_up_is_stored_with_nulls_and_said_to_have_diverged(monkeypatch):
+    from efficiency.runs.runner import run_experiment
+
+    # The config caps the learning rate below 1, where Adam keeps the tiny model finite: infinite logits instead.
+    real_logits = training.logits_of
+    monkeypatch.setattr(training, "logits_of", lambda model, batch: real_logits(model, batch) * math.inf)
+    config = tiny_config(epochs=1)
+    config.measure.energy = config.measure.flops = config.measure.latency = False
+    store = RunStore()
+    result = run_experiment(config, store=store)
+    record = store.get(result.run_id)
+    assert record.status == "finished"
+    assert [p["loss"] for p in record.curves["train"]] == [None] * 8 and record.curves["valid"][0]["loss"] is None
+    assert "diverged" in divergence_message(record.metrics)
 
 
 def test_the_divergence_message_names_the_loss_and_what_to_do():
