@@ -46,7 +46,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     if args.json:
-        print(json.dumps(result.summary(), default=str))
+        from efficiency.finite import finite
+
+        print(json.dumps(finite(result.summary()), default=str))  # a diverged loss is null, never a bare NaN
     else:
         print(format_result(result.summary(), result.metrics.get("provenance", {})))
     return EXIT_STOPPED if result.status == "stopped" else 0
@@ -142,6 +144,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
         if status is None:
             raise EfficiencyError(f"There is no run {args.run_id}.")
         print(f"run {args.run_id}: {'stop requested' if status == 'running' else status}")
+        return 0
+    if args.runs_command == "import":
+        from efficiency.unsaved import import_file
+
+        run_id = import_file(store, Path(args.file))
+        print(f"{args.file} -> run {run_id}; the file can be deleted")
         return 0
     if args.runs_command == "delete":
         if not store.delete(args.run_id):
@@ -331,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(train)
     train.set_defaults(func=cmd_train)
 
-    runs = commands.add_parser("runs", help="List, show, export, stop or delete stored runs.")
+    runs = commands.add_parser("runs", help="List, show, export, stop, delete or import stored runs.")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
     listing = runs_sub.add_parser("list")
     listing.add_argument("--json", action="store_true")
@@ -349,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     for verb in ("stop", "delete"):
         sub = runs_sub.add_parser(verb)
         sub.add_argument("run_id", type=int)
+    importing = runs_sub.add_parser("import", help="Bring back a result the store refused (saved as a JSON file).")
+    importing.add_argument("file")
     runs.set_defaults(func=cmd_runs)
 
     data = commands.add_parser("data", help="List or download datasets.")
@@ -401,9 +411,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warn_of_a_visible_password(url: str | None) -> None:
+    from efficiency.store_url import ENV_VAR, has_password
+
+    if has_password(url):
+        print(
+            f"warning: a password given with --store can be read by every user of this machine; set ${ENV_VAR} instead.",
+            file=sys.stderr,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command: bad input is one `error:` line and exit 2; an unexpected error's traceback goes to a log."""
     args = build_parser().parse_args(argv)
+    _warn_of_a_visible_password(args.store)
     try:
         return args.func(args)
     except EfficiencyError as exc:

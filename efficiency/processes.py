@@ -43,8 +43,11 @@ def alive(pid: int | None, since: float | None = None) -> bool:
         return True
 
 
-def launch_module(module: str, args: list[str], log: Path) -> int:
-    """`python -m MODULE ARGS` in its own session, output appended to `log`; returns its pid."""
+def launch_module(module: str, args: list[str], log: Path, env: dict[str, str] | None = None) -> int:
+    """`python -m MODULE ARGS` in its own session, output appended to `log`; returns its pid.
+
+    Secrets (a store URL with its password) go in `env`, never in `args`: any user can read a command line.
+    """
     with open(log, "ab") as handle:
         process = subprocess.Popen(
             [sys.executable, "-m", module, *args],
@@ -56,7 +59,7 @@ def launch_module(module: str, args: list[str], log: Path) -> int:
             # The app's server and a browser share the cores with the worker. OpenMP threads that spin
             # while they wait are then starved: a tiny run took 25 s instead of 6 s with one core busy,
             # and 9 s with passive waiting. Users may still override it.
-            env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ, "PYTHONUNBUFFERED": "1"},
+            env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
         )
     return process.pid
 

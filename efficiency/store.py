@@ -28,8 +28,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
-from efficiency import paths, processes
+from efficiency import paths, processes, unsaved
+from efficiency.errors import EfficiencyError
+from efficiency.finite import dumps, record_non_finite
 from efficiency.store_schema import (
     BUSY_TIMEOUT_MS,
     add_missing_columns,
@@ -39,6 +42,7 @@ from efficiency.store_schema import (
     runs,
     sqlite_pragmas,
 )
+from efficiency.store_url import masked, reason
 
 STATUSES = ("queued", "running", "finished", "failed", "stopped", "interrupted")
 ACTIVE = ("queued", "running")
@@ -110,14 +114,25 @@ class RunStore:
             db_path = self.url.removeprefix("sqlite:///")
             if db_path and db_path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
-        self.engine = create_engine(
-            self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000} if self.is_sqlite else {}
-        )
-        if self.is_sqlite:
-            sqlite_pragmas(self.engine)
-        create_tables(self.engine)
-        add_missing_columns(self.engine)
+        try:
+            self.engine = create_engine(
+                self.url,
+                connect_args={"timeout": BUSY_TIMEOUT_MS / 1000} if self.is_sqlite else {},
+                json_serializer=dumps,  # NaN and infinity become null on every backend
+            )
+            if self.is_sqlite:
+                sqlite_pragmas(self.engine)
+            create_tables(self.engine)
+            add_missing_columns(self.engine)
+        except (SQLAlchemyError, ValueError) as exc:  # the URL (and its password) must not reach a message whole
+            raise EfficiencyError(
+                f"Cannot open the run store {masked(self.url)}: {reason(exc, self.url)}. Check the URL (--store or "
+                "$EFFLAB_STORE), that its database server is running, and that the folder is writable."
+            ) from None
         self.host = socket.gethostname()
+
+    def __repr__(self) -> str:
+        return f"RunStore({masked(self.url)!r})"
 
     @property
     def is_sqlite(self) -> bool:
@@ -210,6 +225,11 @@ class RunStore:
             conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
             return bool(conn.execute(select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar())
 
+    def stop_requested(self, run_id: int) -> bool:
+        """Whether a stop was requested: a read, which works when writes fail (a full disk, a locked file)."""
+        with self._read() as conn:
+            return bool(conn.execute(select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar())
+
     def set_environment(self, run_id: int, environment: dict[str, Any]) -> None:
         with self._write() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(environment=environment))
@@ -223,16 +243,21 @@ class RunStore:
         error: str | None = None,
         traceback: str | None = None,
         model_path: str | None = None,
+        environment: dict[str, Any] | None = None,
     ) -> None:
+        """The final status and result in one transaction; NaN and infinity are noted in the metrics, stored null."""
         if status not in STATUSES or status in ACTIVE:
             raise ValueError(f"finish() takes a final status, not {status!r}")
         values: dict[str, Any] = {"status": status, "finished_at": time.time(), "error": error, "traceback": traceback}
+        metrics = record_non_finite(metrics, curves)
         if metrics is not None:
             values["metrics"] = metrics
         if curves is not None:
             values["curves"] = curves
         if model_path is not None:
             values["model_path"] = model_path
+        if environment is not None:
+            values["environment"] = environment
         with self._write() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
@@ -274,8 +299,6 @@ class RunStore:
         with self._write() as conn:
             status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
             if status in ACTIVE:
-                from efficiency.errors import EfficiencyError
-
                 raise EfficiencyError(
                     f"Run {run_id} is {status}: stop it first (`runs stop {run_id}`), then delete it."
                 )
@@ -362,6 +385,12 @@ class RunStore:
                 f"killed, crashed, or the machine restarted. Its last heartbeat was at {last}; the progress "
                 "recorded until then is kept. Start the run again to get its results."
             )
+            saved = unsaved.find(row.id)
+            if saved is not None:
+                message = (
+                    f"The run ended but the run store refused its result, so it was saved to {saved}. "
+                    f"Once the store works again (free disk space?), run `python -m efficiency runs import {saved}`."
+                )
             with self._write() as conn:
                 # Conditional on still running: a concurrent reader or the run itself may have got there first.
                 result = conn.execute(

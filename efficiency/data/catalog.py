@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from efficiency.data.checksums import SHA256
 from efficiency.errors import DataError
 
 
@@ -37,6 +38,8 @@ class DatasetFamily:
     base_url: str  # raw-file URL; '{language}' is filled in
     note: str = ""
     label_map: dict[str, str] = field(default_factory=dict)  # raw label -> name
+    # sha256 of each file by its path below the family's folder ('javanese/train.csv'); checked on download
+    sha256: dict[str, str] = field(default_factory=dict)
 
     def dataset_name(self, language: str | None) -> str:
         return f"{self.family}/{language}" if language else self.family
@@ -81,6 +84,7 @@ CATALOG: dict[str, DatasetFamily] = {
         source="github.com/IndoNLP/nusax, datasets/sentiment/; Hugging Face indonlp/NusaX-senti",
         base_url="https://raw.githubusercontent.com/IndoNLP/nusax/main/datasets/sentiment/{language}/",
         note="500/100/400 sentences per language; the 12 languages are translations of the same sentences.",
+        sha256=SHA256["nusax-senti"],
     ),
     "masakhanews": DatasetFamily(
         family="masakhanews",
@@ -104,6 +108,7 @@ CATALOG: dict[str, DatasetFamily] = {
         source="github.com/masakhane-io/masakhane-news, data/; Hugging Face masakhane/masakhanews",
         base_url="https://raw.githubusercontent.com/masakhane-io/masakhane-news/main/data/{language}/",
         note="Articles are long (median 950 to 3,300 characters): truncation length drives the compute.",
+        sha256=SHA256["masakhanews"],
     ),
     "mahasent-mr": DatasetFamily(
         family="mahasent-mr",
@@ -128,6 +133,7 @@ CATALOG: dict[str, DatasetFamily] = {
         base_url="https://raw.githubusercontent.com/l3cube-pune/MarathiNLP/main/L3Cube-MahaSent-MD/MahaSent_MR/",
         note="12,000/1,500/1,500, balanced. The train file is sorted by label: subsample, never take the first N.",
         label_map={"-1": "negative", "0": "neutral", "1": "positive"},
+        sha256=SHA256["mahasent-mr"],
     ),
 }
 

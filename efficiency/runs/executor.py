@@ -14,6 +14,7 @@ from pathlib import Path
 import psutil
 
 from efficiency import paths, processes
+from efficiency.store_url import ENV_VAR
 
 
 def log_path(run_id: int) -> Path:
@@ -23,7 +24,10 @@ def log_path(run_id: int) -> Path:
 
 
 class LocalProcessExecutor:
-    """`python -m efficiency.runs.worker RUN_ID` in its own session, its output in the app-data logs folder."""
+    """`python -m efficiency.runs.worker RUN_ID` in its own session, its output in the app-data logs folder.
+
+    The store's URL reaches the worker in its environment ($EFFLAB_STORE), not on its command line.
+    """
 
     def __init__(self, store_url: str) -> None:
         self.store_url = store_url
@@ -31,7 +35,7 @@ class LocalProcessExecutor:
 
     def start(self, run_id: int) -> int:
         pid = processes.launch_module(
-            "efficiency.runs.worker", [str(run_id), "--store", self.store_url], log_path(run_id)
+            "efficiency.runs.worker", [str(run_id)], log_path(run_id), env={ENV_VAR: self.store_url}
         )
         # A worker that ended at once (a broken install) has no start time: alive() then goes by the pid alone.
         with contextlib.suppress(psutil.Error):

@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from efficiency import unsaved
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
 from efficiency.figures import FIGURES
@@ -31,9 +32,13 @@ from efficiency.runs.checks import checked_device
 from efficiency.runs.recipe import ProgressFn, RecipeResult, RunHooks, StatusFn, prepare
 from efficiency.runs.slots import device_slot
 from efficiency.store import RunStore
+from efficiency.store_url import masked, reason
 from efficiency.training import Progress
 
 log = logging.getLogger(__name__)
+
+FINAL_WRITE_PAUSES_S = (0.5, 1.0, 2.0, 4.0)  # the final write is retried after each pause: a lock or a blip passes
+HEARTBEAT_GIVE_UP_S = 20.0  # under the 30 s after which another host counts a silent run as gone
 
 
 @dataclass
@@ -84,14 +89,29 @@ class _CancelWatch:
 
 
 class _Live:
-    """The latest progress, written to the store about once a second by a heartbeat thread."""
+    """The latest progress, written to the store about once a second by a heartbeat thread.
 
-    def __init__(self, store: RunStore, run_id: int, stop: threading.Event, interval_s: float = 1.0) -> None:
+    A failed write is logged and retried a second later; the stop flag is then read on its own (a
+    read works where a write fails), so a stop request is never lost. When the store has refused
+    every write for `give_up_s`, nobody can see or stop the run: it stops by itself and says why.
+    """
+
+    def __init__(
+        self,
+        store: RunStore,
+        run_id: int,
+        stop: threading.Event,
+        interval_s: float = 1.0,
+        give_up_s: float | None = None,
+    ) -> None:
         self.store, self.run_id, self.stop, self.interval_s = store, run_id, stop, interval_s
+        self.give_up_s = HEARTBEAT_GIVE_UP_S if give_up_s is None else give_up_s
         self.latest: dict[str, Any] | None = None
         self._written: dict[str, Any] | None = None
         self._done = threading.Event()
-        self.failed_writes = 0  # heartbeat writes the store refused (locked, gone): logged, counted, not fatal
+        self.failed_writes = 0  # heartbeat writes the store refused (locked, gone): logged, counted
+        self.stop_reason: str | None = None  # set when the run stopped itself because the store failed
+        self._written_at = time.monotonic()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
 
     def __enter__(self) -> _Live:
@@ -105,7 +125,10 @@ class _Live:
 
     def _beat(self) -> None:
         while not self._done.wait(self.interval_s):
-            self._write()
+            try:
+                self._write()
+            except Exception:  # the heartbeat thread must outlive any surprise, or the run looks dead
+                log.exception("run %s: heartbeat failed", self.run_id)
 
     def _write(self) -> None:
         latest = self.latest
@@ -113,10 +136,27 @@ class _Live:
         try:
             if self.store.heartbeat(self.run_id, fresh):
                 self.stop.set()  # the Stop button (or `runs stop`) wrote stop_requested
-            self._written = latest
+            self._written, self._written_at = latest, time.monotonic()
         except Exception as exc:  # the run goes on: a missed beat is retried a second later
             self.failed_writes += 1
-            log.warning("run %s: heartbeat write %d failed: %s", self.run_id, self.failed_writes, exc)
+            why = reason(exc, self.store.url)
+            log.warning("run %s: heartbeat write %d failed: %s", self.run_id, self.failed_writes, why)
+            self._read_stop_request()
+            failing_s = time.monotonic() - self._written_at
+            if failing_s > self.give_up_s and self.stop_reason is None:
+                self.stop_reason = (
+                    f"The run stopped by itself: the run store refused its progress writes for {failing_s:.0f} s "
+                    f"({why}), so nobody could follow or stop it. What it measured until then is kept."
+                )
+                log.error("run %s: %s", self.run_id, self.stop_reason)
+                self.stop.set()
+
+    def _read_stop_request(self) -> None:
+        try:
+            if self.store.stop_requested(self.run_id):
+                self.stop.set()
+        except Exception as exc:
+            log.warning("run %s: reading its stop request failed too: %s", self.run_id, reason(exc, self.store.url))
 
 
 def run_experiment(
@@ -166,12 +206,49 @@ def run_experiment(
             hooks = RunHooks(store, run_id, progress, stop, say)
             recipe = baseline if config.model.name == TFIDF else finetune
             outcome: RecipeResult = recipe.run(prepare(config, device, hooks), hooks)
-        store.finish(run_id, outcome.status, metrics=outcome.metrics, curves=outcome.curves,
-                     model_path=outcome.model_path)  # fmt: skip
         env.update(outcome.environment, heartbeat_failures=live.failed_writes)
-        store.set_environment(run_id, env)
+        error = live.stop_reason if outcome.status == "stopped" else None
+        unsaved_message = _store_result(store, run_id, outcome, env, error)
+    if unsaved_message:
+        say(unsaved_message)
     resolved = outcome.config.to_dict()
-    return RunResult(run_id, outcome.status, resolved, outcome.metrics, outcome.curves, env)
+    return RunResult(run_id, outcome.status, resolved, outcome.metrics, outcome.curves, env,
+                     error=unsaved_message or error)  # fmt: skip
+
+
+def _store_result(
+    store: RunStore, run_id: int, outcome: RecipeResult, env: dict[str, Any], error: str | None
+) -> str | None:
+    """Write the run's result, retried with a back-off; if the store still refuses it, a JSON file keeps it.
+
+    Returns None when stored, else the message that says where the result went and how to bring it back.
+    """
+    why = ""
+    for attempt, pause_s in enumerate((0.0, *FINAL_WRITE_PAUSES_S), start=1):
+        time.sleep(pause_s)
+        try:
+            store.finish(run_id, outcome.status, metrics=outcome.metrics, curves=outcome.curves,
+                         model_path=outcome.model_path, environment=env, error=error)  # fmt: skip
+            return None
+        except Exception as exc:  # a full disk, a lost database server, a lock held too long
+            why = reason(exc, store.url)
+            log.warning("run %s: final write %d failed: %s", run_id, attempt, why)
+    path = unsaved.save({
+        "run_id": run_id, "status": outcome.status, "config": outcome.config.to_dict(), "metrics": outcome.metrics,
+        "curves": outcome.curves, "environment": env, "error": error, "model_path": outcome.model_path,
+        "store": masked(store.url),
+    })  # fmt: skip
+    message = (
+        f"Run {run_id} {outcome.status}, but the run store refused its result {len(FINAL_WRITE_PAUSES_S) + 1} times "
+        f"({why}). The result is saved in {path}: once the store works again (free disk space?), run "
+        f"`python -m efficiency runs import {path}`."
+    )
+    log.error(message)
+    try:  # a small write may pass where the result did not: the run then says where its result is
+        store.finish(run_id, "failed", error=message)
+    except Exception:
+        log.warning("run %s: the store refused its status too; the reaper will point at %s", run_id, path)
+    return message
 
 
 def _checked_or_stored(config: RunConfig, store: RunStore, run_id: int) -> torch.device:

@@ -1,9 +1,10 @@
-"""The background worker: `python -m efficiency.runs.worker RUN_ID [--store URL]`.
+"""The background worker: `python -m efficiency.runs.worker RUN_ID`, its store in $EFFLAB_STORE.
 
 Runs one queued run from the store through the runner, in its own process (so the app stays
 responsive and a CUDA context is fresh). Progress and a heartbeat go to the store about once a
 second; the stop flag is checked every step; SIGTERM sets the same flag. The runner writes the
-final status whatever happens.
+final status whatever happens. The store's URL comes from the environment, never the command
+line, where any user of the machine could read its password.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from efficiency.store import RunStore
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m efficiency.runs.worker")
     parser.add_argument("run_id", type=int)
-    parser.add_argument("--store", default=None)
     args = parser.parse_args(argv)
-    store = RunStore(args.store)
+    try:
+        store = RunStore()  # $EFFLAB_STORE, else the default SQLite file
+    except EfficiencyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     record = store.get(args.run_id)
     if record is None:
         print(f"error: there is no run {args.run_id}", file=sys.stderr)

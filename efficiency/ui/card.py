@@ -10,6 +10,7 @@ import streamlit as st
 from efficiency import charts, reports
 from efficiency.errors import EfficiencyError
 from efficiency.figures import FIGURES, scientific, shown, text
+from efficiency.finite import divergence_message
 from efficiency.measure.busy import BUSY_SHARE
 from efficiency.model_names import TFIDF
 from efficiency.store import RunRecord
@@ -63,11 +64,13 @@ def _status(record: RunRecord, metrics: dict[str, Any]) -> bool:
     if record.status == "stopped":
         where = metrics.get("stopped_at")
         show_warning(
-            f"Stopped at {where}: the figures below cover the run up to there."
+            f"Stopped at {where}: the figures below cover the run up to there. {record.error or ''}".strip()
             if where
             else (record.error or "Stopped before training began."),
             icon=":material/stop_circle:",
         )
+    if diverged := divergence_message(metrics):
+        st.warning(diverged, icon=":material/trending_up:")
     return True
 
 
