@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 
-.PHONY: app install test test-slow test-all bench bench-techniques lint format screenshots clean
+.PHONY: app class install test test-slow test-all bench bench-techniques lint format screenshots clean
 
 install: $(STAMP)
 
@@ -24,8 +24,13 @@ $(CHROMIUM):
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	else echo "Install Chromium at $(CHROMIUM) for the browser test"; fi
 
+# The personal lab: this machine only (127.0.0.1), one user, everything allowed.
 app: $(STAMP)
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false
+
+# The class server: on the network; refuses to start without $$EFFLAB_TEACHER_PIN or $$EFFLAB_TEACHER_PIN_FILE.
+class: $(STAMP)
+	$(PY) -m efficiency.class_server --port $(PORT)
 
 test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -m "not slow"

@@ -471,3 +471,23 @@ def test_a_lesson_records_guesses_runs_once_and_shows_its_verdict_beside_them():
     assert "Your guess: LoRA r=4: trainable parameters under 50% of Full fine-tuning's. The runs agree." in shown
     assert plan_lesson(lesson, store).done
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_on_a_class_server_only_the_pin_unlocks_teacher_settings_and_wrong_tries_wait(monkeypatch):
+    from efficiency.ui.side_panel import pin_guard
+
+    monkeypatch.setenv("EFFLAB_TEACHER_PIN", "4711")
+    pin_guard.clear()  # one guard per server: this test's server has a PIN
+    try:
+        at = page("lessons")
+        assert any("only the teacher adds lessons" in c.value for c in at.caption)
+        for attempt in range(3):
+            at.text_input(key="teacher-pin").set_value(f"000{attempt}").run()
+        assert any("Wait 2 s" in c.value for c in at.sidebar.caption)
+        assert not any(n.label.startswith("Longest run allowed") for n in at.number_input)
+        time.sleep(2.1)
+        at.text_input(key="teacher-pin").set_value("4711").run()
+        assert any(n.label.startswith("Longest run allowed") for n in at.number_input)
+        assert not any("only the teacher adds lessons" in c.value for c in at.caption)
+    finally:
+        pin_guard.clear()
