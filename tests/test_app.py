@@ -221,6 +221,8 @@ def test_the_result_card_reports_the_technique_predicts_sentences_and_repeats_wi
     assert any(m.value.startswith("Measured on this run, before and after") for m in at.markdown)
     assert not at.get("json"), "the technique's report is tables, not raw JSON"
     assert any(e.label == "Misclassified test examples" for e in at.expander)
+    (card,) = [d for d in at.get("download_button") if d.proto.label == "Run card (Markdown)"]
+    assert card.proto.help.endswith("python -m efficiency runs card ID.")
     next(t for t in at.text_input if t.label == "Try a sentence").input("apik banget")
     next(b for b in at.button if b.label == "Predict").click().run()
     assert any(m.value.startswith("Predicted: **") for m in at.markdown), "the kept int8 model predicted"
