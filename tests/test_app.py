@@ -271,10 +271,18 @@ def test_switching_a_technique_on_shows_its_settings_and_a_bad_combination_is_re
     assert not at.error and not at.button(key="exp.train-button").disabled
 
 
-def test_the_distillation_teacher_is_chosen_from_kept_full_fine_tuning_runs(tmp_path):
-    kept = finished_run(accuracy=0.72, model_path=str(tmp_path))
+def test_the_distillation_teacher_is_chosen_from_kept_full_fine_tuning_runs():
+    from efficiency.runs.keep import MANIFEST
+
+    current, older = paths.models_dir() / "current", paths.models_dir() / "older"
+    current.mkdir(parents=True)
+    (current / MANIFEST).write_text("{}")
+    older.mkdir()
+    (older / "model.pt").write_bytes(b"")  # kept by an older version: it would not load, so it is not offered
+    kept = finished_run(accuracy=0.72, model_path=str(current))
+    finished_run(model_path=str(older))
     finished_run()  # not kept: not offered
-    finished_run(techniques=("lora",), model_path=str(tmp_path))  # kept, but not a plain fine-tuning
+    finished_run(techniques=("lora",), model_path=str(current))  # kept, but not a plain fine-tuning
     at = page("experiment")
     at.toggle(key="exp.on.distill").set_value(True).run()
     teacher = at.selectbox(key="exp.t.distill.teacher")
