@@ -9,11 +9,6 @@ from efficiency.config import DataConfig, RunConfig
 from efficiency.store import RunStore, runs
 
 
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(f"sqlite:///{tmp_path / 'runs.sqlite'}")
-
-
 def test_default_store_lives_in_the_app_data_folder(isolated_home):
     store = RunStore()
     assert store.url == f"sqlite:///{isolated_home / 'runs.sqlite'}"
@@ -107,8 +102,8 @@ def test_concurrent_writers_do_not_fail(store):
     assert len(store.progress_of(run_id)) == 120
 
 
-def test_processes_opening_a_fresh_store_at_once_do_not_fail(tmp_path):
-    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+def test_processes_opening_a_fresh_store_at_once_do_not_fail(store_url):
+    url = store_url
     opener = "import sys; from efficiency.store import RunStore; RunStore(sys.argv[1]).list()"
     procs = [subprocess.Popen([sys.executable, "-c", opener, url], stderr=subprocess.PIPE, text=True) for _ in range(6)]
     for p in procs:
@@ -191,3 +186,16 @@ def test_an_uploaded_file_goes_with_its_last_run_and_no_other_file_does(store, t
     assert store.delete(first) and upload.exists(), "another run still reads it"
     assert store.delete(second) and not upload.exists()
     assert store.delete(outside) and elsewhere.exists()
+
+
+def test_a_diverged_run_is_stored_with_nulls_on_every_backend(store):
+    run_id = store.create_run(RunConfig().to_dict())
+    store.claim(run_id, "cpu")
+    store.heartbeat(run_id, {"step": 1, "loss": float("nan")})
+    curves = {"train": [{"step": 1, "loss": float("nan")}, {"step": 2, "loss": float("inf")}]}
+    store.finish(run_id, "finished", metrics={"loss": float("nan"), "accuracy": 0.3}, curves=curves)
+    record = store.get(run_id)
+    assert record.metrics["loss"] is None and record.metrics["accuracy"] == 0.3
+    assert record.metrics["non_finite"]["count"] == 3
+    assert [point["loss"] for point in record.curves["train"]] == [None, None]
+    assert store.progress_of(run_id)[0]["loss"] is None

@@ -45,11 +45,6 @@ class FakeExecutor:
 
 
 @pytest.fixture
-def store(tmp_path):
-    return RunStore(f"sqlite:///{tmp_path}/runs.sqlite")
-
-
-@pytest.fixture
 def executor():
     fake = FakeExecutor()
     yield fake
