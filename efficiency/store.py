@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from efficiency import paths, processes, unsaved
 from efficiency.errors import EfficiencyError
 from efficiency.finite import dumps, record_non_finite
+from efficiency.owners import Actor
 from efficiency.store_schema import (
     BUSY_TIMEOUT_MS,
     add_missing_columns,
@@ -76,6 +77,8 @@ class RunRecord:
     model_path: str | None = None
     estimate: dict[str, Any] | None = None
     request: str | None = None  # shared by runs queued as one request (a lesson)
+    owner: str | None = None  # the SHA-256 of the owner's token on a class server (efficiency.owners), never the token
+    owner_name: str | None = None  # the name the owner typed, shown beside the run
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -92,6 +95,7 @@ class RunRecord:
         return {
             "run_id": self.id,
             "name": self.name,
+            "owner_name": self.owner_name,
             "status": self.status,
             "model": self.model,
             "dataset": self.dataset,
@@ -156,10 +160,12 @@ class RunStore:
         device: str | None = None,
         estimate: dict[str, Any] | None = None,
         request: str | None = None,
+        owner: Actor | None = None,
     ) -> int:
         """Insert a run; `device` is the resolved device ('cpu', 'cuda:0') the queue orders it on.
 
         Runs queued together (a lesson's) share `request`, so a quota can count them as one request.
+        `owner` (a class server's student or teacher) is stored as its token's hash and its name.
         """
         with self._write() as conn:
             result = conn.execute(
@@ -175,6 +181,8 @@ class RunStore:
                     config=config,
                     estimate=estimate,
                     request=request,
+                    owner=owner.owner if owner else None,
+                    owner_name=(owner.name or None) if owner else None,
                 )
             )
             return int(result.inserted_primary_key[0])
@@ -271,10 +279,19 @@ class RunStore:
             )
             return result.rowcount == 1
 
-    def request_stop(self, run_id: int) -> str | None:
-        """Ask a run to stop: a queued run is cancelled at once, a running one stops at its next step."""
+    def request_stop(self, run_id: int, actor: Actor | None = None) -> str | None:
+        """Ask a run to stop: a queued run is cancelled at once, a running one stops at its next step.
+
+        `actor`: who asks; on a class server only the run's owner or the teacher may (else EfficiencyError).
+        None is the lab itself (the scheduler's time limit, the CLI on the server's own machine).
+        """
         with self._write() as conn:
-            status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+            row = conn.execute(
+                select(runs.c.status, runs.c.owner, runs.c.owner_name).where(runs.c.id == run_id).with_for_update()
+            ).first()
+            status = row.status if row else None
+            if row is not None and actor is not None:
+                actor.check_may_change(run_id, row.owner, row.owner_name, "cancel" if status == "queued" else "stop")
             if status == "queued":
                 conn.execute(
                     update(runs)
@@ -291,13 +308,18 @@ class RunStore:
                 conn.execute(update(runs).where(runs.c.id == run_id).values(stop_requested=True))
             return status
 
-    def delete(self, run_id: int) -> bool:
+    def delete(self, run_id: int, actor: Actor | None = None) -> bool:
         """Delete a run, its progress, its kept model, and its uploaded file when no other run uses it.
 
-        An active run must be stopped first (its process would go on).
+        An active run must be stopped first (its process would go on). `actor` as for `request_stop`.
         """
         with self._write() as conn:
-            status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+            row = conn.execute(
+                select(runs.c.status, runs.c.owner, runs.c.owner_name).where(runs.c.id == run_id).with_for_update()
+            ).first()
+            status = row.status if row else None
+            if row is not None and actor is not None:
+                actor.check_may_change(run_id, row.owner, row.owner_name, "delete")
             if status in ACTIVE:
                 raise EfficiencyError(
                     f"Run {run_id} is {status}: stop it first (`runs stop {run_id}`), then delete it."

@@ -60,6 +60,8 @@ runs = Table(
     Column("model_path", String(1000)),
     Column("estimate", JSON),  # the cost predicted before the run, shown beside what was measured
     Column("request", String(200)),  # runs queued together (a lesson's runs) share it: a quota counts it once
+    Column("owner", String(64)),  # SHA-256 of the owner's token (class server): the token itself is never stored
+    Column("owner_name", String(100)),  # the name the owner typed
     sqlite_autoincrement=True,  # a deleted run's id is never given to a new run (links, logs, kept models)
 )
 
