@@ -24,6 +24,7 @@ from sqlalchemy import (
     Connection,
     create_engine,
     delete,
+    func,
     insert,
     select,
     update,
@@ -161,13 +162,17 @@ class RunStore:
         estimate: dict[str, Any] | None = None,
         request: str | None = None,
         owner: Actor | None = None,
+        quota: int | None = None,
     ) -> int:
         """Insert a run; `device` is the resolved device ('cpu', 'cuda:0') the queue orders it on.
 
         Runs queued together (a lesson's) share `request`, so a quota can count them as one request.
         `owner` (a class server's student or teacher) is stored as its token's hash and its name.
+        `quota`: the most queued requests an owner may have (a lesson's runs count once); one more is refused.
         """
         with self._write() as conn:
+            if quota is not None and owner is not None and owner.owner is not None:
+                self._check_quota(conn, owner.owner, request, quota)
             result = conn.execute(
                 insert(runs).values(
                     name=config.get("name", ""),
@@ -186,6 +191,23 @@ class RunStore:
                 )
             )
             return int(result.inserted_primary_key[0])
+
+    def _check_quota(self, conn: Connection, owner: str, request: str | None, quota: int) -> None:
+        """Refuse a run that would give `owner` more than `quota` queued requests (inside the insert's transaction)."""
+        if not self.is_sqlite:  # SQLite's IMMEDIATE transaction already lets one writer in; PostgreSQL needs a lock
+            conn.execute(select(func.pg_advisory_xact_lock(int(owner[:15], 16))))
+        queued = (
+            conn.execute(select(runs.c.request).where(runs.c.owner == owner, runs.c.status == "queued")).scalars().all()
+        )
+        requests = {r for r in queued if r is not None}
+        if request is not None and request in requests:
+            return  # one more run of a request already queued: it counts once
+        waiting = len(requests) + sum(r is None for r in queued)
+        if waiting >= quota:
+            raise EfficiencyError(
+                f"You already have {waiting} request(s) waiting in the queue, the most the teacher allows "
+                f"({quota}; a lesson's runs count as one). Wait until one starts, or cancel one, then queue this again."
+            )
 
     def update_config(self, run_id: int, config: dict[str, Any]) -> None:
         """Store the resolved config (defaults filled in), so the stored config reproduces the run."""
@@ -359,6 +381,12 @@ class RunStore:
         with self._read() as conn:
             return [RunRecord(**row) for row in conn.execute(query).mappings()]
 
+    def last_starts(self) -> dict[tuple[str, str | None], float]:
+        """When each owner's latest run started, per device: the fair queue's tie-break (efficiency.fair_queue)."""
+        query = select(runs.c.device, runs.c.owner, func.max(runs.c.started_at)).group_by(runs.c.device, runs.c.owner)
+        with self._read() as conn:
+            return {(r[0], r[1]): r[2] for r in conn.execute(query.where(runs.c.started_at.is_not(None)))}
+
     def progress_of(self, run_id: int, after_id: int = 0) -> list[dict[str, Any]]:
         """Progress rows of a run (each with its row id, so a live view can ask only for new ones)."""
         query = (
@@ -370,15 +398,14 @@ class RunStore:
             return [{"id": r.id, "t": r.t, **r.data} for r in conn.execute(query)]
 
     def queue_position(self, run_id: int) -> int | None:
-        """1 for the next queued run on its device; None when the run is not queued."""
-        with self._read() as conn:
-            row = conn.execute(select(runs.c.status, runs.c.device).where(runs.c.id == run_id)).first()
-            if row is None or row.status != "queued":
-                return None
-            ahead = conn.execute(
-                select(runs.c.id).where(runs.c.status == "queued", runs.c.device == row.device, runs.c.id < run_id)
-            ).all()
-        return len(ahead) + 1
+        """1 for the next queued run on its device (in the fair queue's order); None when the run is not queued.
+
+        `efficiency.fair_queue.queue_status` says the same with the reason it waits.
+        """
+        from efficiency.fair_queue import queue_status
+
+        status = queue_status(self, run_id)
+        return None if status is None else status.position
 
     # --- liveness --------------------------------------------------------------------------
     def reap_stale(self) -> list[int]:

@@ -10,7 +10,8 @@ Each tick, in order:
 2. a run asked to stop that goes on training for `stop_grace_s` (or is still alive after
    `stop_hard_s`) is killed; its progress rows are kept and it is stored as stopped;
 3. a run past its time limit is asked to stop (the engine then tests the best model so far);
-4. the oldest queued run of each free device is started.
+4. the next queued run of each free device is started, in the fair queue's order (efficiency.fair_queue:
+   round-robin between owners, oldest first within an owner's runs).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from efficiency import processes
+from efficiency.fair_queue import fair_order
 from efficiency.runs import slots
 from efficiency.store import RunRecord, RunStore
 
@@ -155,7 +157,7 @@ class Scheduler:
                 self._launched.pop(run_id)  # its worker died before claiming: the store reaps the run
         busy |= {r.device for r in queued if r.pid is not None and r.id not in self._launched}  # CLI waiters
         started = []
-        for record in queued:  # oldest first
+        for record in fair_order(queued, running, self.store.last_starts()):
             if record.device in busy or not slots.is_free(record.device):
                 continue
             pid = self.executor.start(record.id)
