@@ -234,6 +234,38 @@ class RunStore:
             )
             return result.rowcount == 1
 
+    def reserve(self, run_id: int) -> bool:
+        """A scheduler takes a queued run to launch it, only if no process has it yet: one launch per run.
+
+        Several app servers and queue servers sharing one store each try; the conditional update lets one
+        win. The row then names this process (so a scheduler that dies here is reaped) until `mark_waiting`
+        names the worker it launched.
+        """
+        pid = os.getpid()
+        with self._write() as conn:
+            result = conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status == "queued", runs.c.pid.is_(None))
+                .values(host=self.host, pid=pid, pid_started_at=processes.started_at(pid), heartbeat_at=time.time())
+            )
+            return result.rowcount == 1
+
+    def release(self, run_id: int) -> None:
+        """Undo `reserve` when the launch failed, so the run waits for the next try instead of a dead launcher."""
+        with self._write() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status == "queued")
+                .values(host=None, pid=None, pid_started_at=None, heartbeat_at=None)
+            )
+
+    def beat_waiting(self, run_id: int) -> None:
+        """A queued run's waiter (or the scheduler launching it) is alive: hosts that cannot see its pid go by this."""
+        with self._write() as conn:
+            conn.execute(
+                update(runs).where(runs.c.id == run_id, runs.c.status == "queued").values(heartbeat_at=time.time())
+            )
+
     def mark_waiting(self, run_id: int, pid: int | None = None) -> None:
         """Record which process waits for the device for this queued run (for the liveness check)."""
         pid = pid or os.getpid()
@@ -420,9 +452,7 @@ class RunStore:
         for row in candidates:
             if row.host == self.host:
                 gone = not processes.alive(row.pid, row.pid_started_at)
-            elif row.status == "queued":
-                gone = False  # a waiter on another host writes no heartbeat while it waits
-            else:
+            else:  # another host's process: its heartbeat (a waiter beats too, every couple of seconds) says
                 gone = row.heartbeat_at is None or now - row.heartbeat_at > STALE_AFTER_S
             if gone:
                 dead.append(row)

@@ -199,3 +199,13 @@ def test_a_diverged_run_is_stored_with_nulls_on_every_backend(store):
     assert record.metrics["non_finite"]["count"] == 3
     assert [point["loss"] for point in record.curves["train"]] == [None, None]
     assert store.progress_of(run_id)[0]["loss"] is None
+
+
+def test_a_waiter_on_another_host_is_reaped_when_its_heartbeat_stops(store):
+    silent, beating = store.create_run(RunConfig().to_dict()), store.create_run(RunConfig().to_dict())
+    with store._write() as conn:  # waiters on another machine: their pids mean nothing here
+        conn.execute(update(runs).where(runs.c.id.in_([silent, beating])).values(host="elsewhere", pid=4242))
+        conn.execute(update(runs).where(runs.c.id == silent).values(heartbeat_at=time.time() - 600))
+    store.beat_waiting(beating)
+    assert store.reap_stale() == [silent]
+    assert store.get(silent).status == "interrupted" and store.get(beating).status == "queued"
