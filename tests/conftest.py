@@ -27,6 +27,8 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.delenv("EFFLAB_STORE", raising=False)
     monkeypatch.delenv("EFFLAB_COUNTRY", raising=False)
     monkeypatch.delenv("EFFLAB_DATA_DIR", raising=False)
+    monkeypatch.delenv("EFFLAB_MODELS", raising=False)
+    monkeypatch.delenv("EFFLAB_UPLOADS", raising=False)
     monkeypatch.setenv("EFFLAB_AUTO_CALIBRATE", "0")  # pages must not start background calibrations in tests
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the Hub is unreachable here: fail fast, as a user offline would
     return home
