@@ -85,7 +85,10 @@ class _CancelWatch:
             return True
         if time.monotonic() - self._checked_at >= self.every_s:
             self._checked_at = time.monotonic()
-            self.store.beat_waiting(self.run_id)
+            try:  # a missed beat is retried at the next look; the run waits on
+                self.store.beat_waiting(self.run_id)
+            except Exception as exc:
+                log.warning("run %s: waiting heartbeat failed: %s", self.run_id, reason(exc, self.store.url))
             record = self.store.get(self.run_id)
             if record is None or record.status != "queued":
                 self.stop.set()

@@ -61,3 +61,16 @@ def test_queue_serve_starts_queued_runs_until_sigterm(store):
     assert server.returncode == 0, err
     assert "queue server stopped" in err and "Traceback" not in err
     assert "s3cret-pw" not in err
+
+
+def test_a_run_waiting_for_its_device_beats_so_other_hosts_see_it_alive(store):
+    import threading
+
+    from efficiency.runs.runner import _CancelWatch
+
+    run_id = store.create_run({"name": "w"}, device="cpu")
+    store.mark_waiting(run_id)
+    before = store.get(run_id).heartbeat_at
+    time.sleep(0.05)
+    assert _CancelWatch(store, run_id, threading.Event(), every_s=0)() is False, "still queued: it waits on"
+    assert store.get(run_id).heartbeat_at > before
