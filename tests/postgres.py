@@ -4,7 +4,8 @@
 in a folder that user owns. The server listens on a free port of 127.0.0.1 only, trusts local
 connections (nothing else can reach it) and skips fsync: it lives for one test session. Its owner
 (the session fixture in conftest.py) stops it at the end, even when tests fail; `atexit` is the
-second line for an interpreter that exits some other way.
+second line for an interpreter that exits some other way, and a watchdog process the third: it stops
+the server once the test process is gone, even killed outright (SIGKILL runs no clean-up).
 """
 
 from __future__ import annotations
@@ -15,12 +16,29 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 START_TIMEOUT_S = 60
+
+# Runs in its own session: waits for the test process to end, then stops the server and removes its folder.
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+parent, stop, folder = int(sys.argv[1]), sys.argv[2:-1], sys.argv[-1]
+while True:
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        break
+    except PermissionError:
+        pass
+    time.sleep(1)
+subprocess.run(stop, capture_output=True, timeout=30, check=False)
+shutil.rmtree(folder, ignore_errors=True)
+"""
 
 
 class Unavailable(RuntimeError):
@@ -49,6 +67,7 @@ class Server:
     folder: Path
     port: int
     user: str | None  # the OS user the server runs as; None: this process's own user
+    watchdog: subprocess.Popen[bytes] | None = None
 
     def url(self, schema: str | None = None) -> str:
         """The SQLAlchemy URL of the server's database; with `schema`, every table lives in that schema."""
@@ -58,12 +77,17 @@ class Server:
     def _as_owner(self, command: list[str]) -> list[str]:
         return ["runuser", "-u", self.user, "--", *command] if self.user else command
 
+    def stop_command(self) -> list[str]:
+        pg_ctl = str(bin_dir() / "pg_ctl")
+        return self._as_owner([pg_ctl, "stop", "-D", str(self.folder / "data"), "-m", "immediate"])
+
     def stop(self) -> None:
         """Stop the server now (immediate: nothing in it is worth a clean shutdown) and remove its folder."""
+        if self.watchdog is not None and self.watchdog.poll() is None:
+            self.watchdog.kill()
+            self.watchdog.wait()
         if self.folder.exists():
-            pg_ctl = str(bin_dir() / "pg_ctl")
-            subprocess.run(self._as_owner([pg_ctl, "stop", "-D", str(self.folder / "data"), "-m", "immediate"]),
-                           capture_output=True, timeout=30, check=False)  # fmt: skip
+            subprocess.run(self.stop_command(), capture_output=True, timeout=30, check=False)
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def fresh_store_url(self) -> str:
@@ -104,4 +128,8 @@ def start() -> Server:
         detail = getattr(exc, "stderr", "") or ""
         server.stop()
         raise Unavailable(f"PostgreSQL did not start: {exc} {detail}".strip()) from None
+    server.watchdog = subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), *server.stop_command(), str(folder)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
     return server
