@@ -209,3 +209,13 @@ def test_a_waiter_on_another_host_is_reaped_when_its_heartbeat_stops(store):
     store.beat_waiting(beating)
     assert store.reap_stale() == [silent]
     assert store.get(silent).status == "interrupted" and store.get(beating).status == "queued"
+
+
+def test_a_store_without_the_owner_columns_gains_them_on_every_backend(store):
+    run_id = store.create_run({"name": "before owners"})
+    with store._write() as conn:  # the runs table as the version before class servers left it
+        conn.exec_driver_sql("ALTER TABLE runs DROP COLUMN owner_name")
+        conn.exec_driver_sql("ALTER TABLE runs DROP COLUMN owner")
+    reopened = RunStore(store.url)
+    assert reopened.get(run_id).owner is None and reopened.get(run_id).name == "before owners"
+    reopened.engine.dispose()
