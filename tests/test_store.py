@@ -219,3 +219,18 @@ def test_a_store_without_the_owner_columns_gains_them_on_every_backend(store):
     reopened = RunStore(store.url)
     assert reopened.get(run_id).owner is None and reopened.get(run_id).name == "before owners"
     reopened.engine.dispose()
+
+
+def test_racing_claims_let_exactly_one_process_start_a_run(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    run_ids = [store.create_run(RunConfig().to_dict()) for _ in range(5)]
+    rivals = [RunStore(store.url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(rivals)) as pool:
+            for run_id in run_ids:
+                wins = list(pool.map(lambda rival, r=run_id: rival.claim(r, "cpu"), rivals))
+                assert wins.count(True) == 1, wins
+    finally:
+        for rival in rivals:
+            rival.engine.dispose()
