@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 
-.PHONY: app install postgres-server test test-slow test-all bench bench-techniques lint format screenshots clean
+.PHONY: app class install postgres-server test test-slow test-all bench bench-techniques lint format screenshots clean
 
 install: $(STAMP)
 
@@ -33,8 +33,13 @@ postgres-server:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	else echo "Install PostgreSQL's server (Debian: postgresql) for the store's PostgreSQL tests"; fi
 
+# The personal lab: this machine only (127.0.0.1), one user, everything allowed.
 app: $(STAMP)
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false
+
+# The class server: on the network; refuses to start without $$EFFLAB_TEACHER_PIN or $$EFFLAB_TEACHER_PIN_FILE.
+class: $(STAMP)
+	$(PY) -m efficiency.class_server --port $(PORT)
 
 test: $(STAMP) $(CHROMIUM) postgres-server
 	$(PY) -m pytest -m "not slow"

@@ -75,6 +75,7 @@ class DataConfig:
     test_dataset: str | None = setting(
         None,
         flag="--test-dataset",
+        at_most=STORED_NAME_CHARS,
         help="Test on another dataset's test split instead (cross-lingual transfer: train on "
         "nusax-senti/indonesian, test on nusax-senti/javanese). Its labels must have the same names.",
     )

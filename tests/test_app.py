@@ -221,6 +221,8 @@ def test_the_result_card_reports_the_technique_predicts_sentences_and_repeats_wi
     assert any(m.value.startswith("Measured on this run, before and after") for m in at.markdown)
     assert not at.get("json"), "the technique's report is tables, not raw JSON"
     assert any(e.label == "Misclassified test examples" for e in at.expander)
+    (card,) = [d for d in at.get("download_button") if d.proto.label == "Run card (Markdown)"]
+    assert card.proto.help.endswith("python -m efficiency runs card ID.")
     next(t for t in at.text_input if t.label == "Try a sentence").input("apik banget")
     next(b for b in at.button if b.label == "Predict").click().run()
     assert any(m.value.startswith("Predicted: **") for m in at.markdown), "the kept int8 model predicted"
@@ -471,3 +473,23 @@ def test_a_lesson_records_guesses_runs_once_and_shows_its_verdict_beside_them():
     assert "Your guess: LoRA r=4: trainable parameters under 50% of Full fine-tuning's. The runs agree." in shown
     assert plan_lesson(lesson, store).done
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_on_a_class_server_only_the_pin_unlocks_teacher_settings_and_wrong_tries_wait(monkeypatch):
+    from efficiency.ui.side_panel import pin_guard
+
+    monkeypatch.setenv("EFFLAB_TEACHER_PIN", "4711")
+    pin_guard.clear()  # one guard per server: this test's server has a PIN
+    try:
+        at = page("lessons")
+        assert any("only the teacher adds lessons" in c.value for c in at.caption)
+        for attempt in range(3):
+            at.text_input(key="teacher-pin").set_value(f"000{attempt}").run()
+        assert any("Wait 2 s" in c.value for c in at.sidebar.caption)
+        assert not any(n.label.startswith("Longest run allowed") for n in at.number_input)
+        time.sleep(2.1)
+        at.text_input(key="teacher-pin").set_value("4711").run()
+        assert any(n.label.startswith("Longest run allowed") for n in at.number_input)
+        assert not any("only the teacher adds lessons" in c.value for c in at.caption)
+    finally:
+        pin_guard.clear()

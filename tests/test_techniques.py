@@ -268,6 +268,7 @@ def test_autocast_uses_the_configured_dtype():
         ([("distill", {}), ("lora", {})], "switch off lora"),
         ([("distill", {}), ("bitfit", {})], "switch off bitfit"),
         ([("quant", {}), ("amp", {"allow_emulated": True})], "do not mix"),
+        ([("lora", {"merge": False}), ("quant", {})], "unmerged lora adapter"),
         ([("lora", {}), ("quant", {"method": "bnb-4bit"})], "needs a CUDA GPU"),
     ],
 )

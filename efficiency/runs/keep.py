@@ -73,6 +73,15 @@ def load_model(folder: Path) -> tuple[torch.nn.Module, Any]:
     return model.eval(), tokenizer
 
 
+def loadable(model_path: str | os.PathLike[str]) -> bool:
+    """Whether a kept model can be loaded: inside the models folder and in the current format."""
+    try:
+        kept_folder(model_path)
+    except ModelLoadError:
+        return False
+    return True
+
+
 def kept_folder(model_path: str | os.PathLike[str]) -> Path:
     """The kept model's folder, resolved: inside the lab's models folder, no link out of it, a current format."""
     root = paths.models_dir().resolve()

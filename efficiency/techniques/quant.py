@@ -51,6 +51,12 @@ class Quant(Technique):
     def check(self, run: Any, device: torch.device) -> None:
         if any(t.name == "amp" for t in run.techniques) and self.config.method == "dynamic-int8":
             raise ConfigError("int8 quantization and amp's 16-bit autocast do not mix: switch one of them off.")
+        unmerged = [t.name for t in run.techniques if t.name in ("lora", "ia3") and t.params.get("merge") is False]
+        if unmerged and self.config.method == "dynamic-int8":  # peft's layers read weight.dtype, a method once int8
+            raise ConfigError(
+                f"dynamic int8 cannot quantize under an unmerged {unmerged[0]} adapter: set {unmerged[0]}:merge=true "
+                "(the adapter is folded into the weights first), or switch quantization off."
+            )
         if self.config.method in BNB_METHODS:
             self._check_bnb(run, device)
         elif device.type != "cpu":

@@ -13,6 +13,7 @@ from efficiency.figures import FIGURES, scientific, shown, text
 from efficiency.finite import divergence_message
 from efficiency.measure.busy import BUSY_SHARE
 from efficiency.model_names import TFIDF
+from efficiency.run_card import card_markdown, run_card
 from efficiency.store import RunRecord
 from efficiency.ui.display import BADGE_COLOURS, chart, chart_row, presenting
 from efficiency.ui.plain import escaped, show_error, show_warning
@@ -298,3 +299,14 @@ def _next_steps(record: RunRecord) -> None:
         query_params={"from": str(record.id)},
         help="Opens the Experiment page with this run's settings.",
     )
+    if record.status in ("finished", "stopped"):
+        card = run_card(record)
+        right.download_button(
+            "Run card (Markdown)",
+            card_markdown(card),
+            f"efficiency-lab-run-{record.id}.md",
+            "text/markdown",
+            key=f"card-{record.id}",
+            help="Config, hardware, library versions, how each figure was measured, seed, results and the "
+            "command that re-runs it. Also: python -m efficiency runs card ID.",
+        )

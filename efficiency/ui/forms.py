@@ -95,10 +95,16 @@ def technique_settings(
 
 def teacher_widget(name: str, field: dict[str, Any], current: Any, model: str, dataset: str) -> str:
     """The distillation teacher: trained in this job, or one of the kept full fine-tuning runs that fit."""
+    from efficiency.runs.keep import loadable  # torch: imported only when distillation is switched on
+
     kept = [
         r
         for r in ui.get_store().list(status="finished")
-        if r.model_path and r.model == model and r.dataset == dataset and not (r.config or {}).get("techniques")
+        if r.model_path
+        and r.model == model
+        and r.dataset == dataset
+        and not (r.config or {}).get("techniques")
+        and loadable(r.model_path)
     ]
     options = ["train"] + [str(r.id) for r in kept]
     # Short: an option must fit a third of the page; accuracy first, as a teacher is chosen by it.

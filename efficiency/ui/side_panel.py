@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import hmac
-import os
 
 import streamlit as st
 
 from efficiency import lab_settings
+from efficiency.class_auth import PinGuard, read_pin
 from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, resolve_country
 from efficiency.runs.calibrations import active_calibrations
 from efficiency.ui.display import STATUS_ICONS, presentation_css
@@ -17,11 +16,25 @@ from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
 
 
+@st.cache_resource
+def pin_guard() -> PinGuard:
+    """One guard per server: wrong tries from any browser make the next one wait."""
+    return PinGuard(read_pin())
+
+
 def teacher_unlocked() -> bool:
     """A personal lab (no PIN set) lets everyone in; a class server, whoever typed the teacher's PIN."""
-    pin = os.environ.get("EFFLAB_TEACHER_PIN")
+    guard = pin_guard()
+    if guard.pin is None:
+        return True
     typed = str(st.session_state.get("teacher-pin") or "")
-    return not pin or hmac.compare_digest(typed.encode(), pin.encode())  # in constant time
+    if not typed:
+        return False
+    checked = st.session_state.get("teacher-pin-checked")
+    if checked is None or checked[0] != typed:  # a try is counted once, not on every rerun
+        unlocked, message = guard.check(typed)
+        st.session_state["teacher-pin-checked"] = checked = (typed, unlocked, message)
+    return checked[1]
 
 
 def chosen_country() -> str:
@@ -56,7 +69,7 @@ def sidebar() -> None:
         # Always refreshed: a run another student (or the command line) queues shows up without a click.
         st.fragment(run_every=5.0)(queue_panel)()
         with st.expander("Teacher settings"):
-            if os.environ.get("EFFLAB_TEACHER_PIN"):
+            if pin_guard().pin is not None:
                 st.text_input(
                     "Teacher PIN",
                     type="password",
@@ -64,6 +77,9 @@ def sidebar() -> None:
                     help="Set by $EFFLAB_TEACHER_PIN when the app was started.",
                 )
             if not teacher_unlocked():
+                message = (st.session_state.get("teacher-pin-checked") or ("", False, ""))[2]
+                if message:
+                    st.caption(message)
                 limit = lab_settings.load().time_limit_min
                 st.caption(f"Longest run allowed: {f'{limit:g} minutes' if limit else 'no limit'}.")
                 return presentation_css()
