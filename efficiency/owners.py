@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from efficiency.errors import EfficiencyError
@@ -58,6 +60,20 @@ class Actor:
     def class_teacher(cls, name: str = "teacher") -> Actor:
         """The teacher, once the PIN was checked (the caller checks it; this only says who acts)."""
         return cls(name=display_name(name), teacher=True, in_class=True)
+
+    @classmethod
+    def for_session(
+        cls, token: str | None, name: str = "", teacher: bool = False, environ: Mapping[str, str] | None = None
+    ) -> Actor:
+        """Who a browser session is: on a class server (`make class` sets $EFFLAB_CLASS) a student, or the
+        teacher once the PIN was checked; in the personal lab the one user, who may do everything."""
+        from efficiency.class_server import CLASS_ENV
+
+        if (os.environ if environ is None else environ).get(CLASS_ENV) != "1":
+            return cls.personal()
+        if teacher:
+            return cls(token=token, name=display_name(name) or "teacher", teacher=True, in_class=True)
+        return cls.student(token or "", name)
 
     @property
     def owner(self) -> str | None:

@@ -83,3 +83,12 @@ def test_tokens_appear_in_no_export_run_card_or_log(store, ana, caplog):
     assert not [text for text in shown if ana.token in text]
     assert not [text for text in (csv_text, json_text) if ana.owner in text], "exports leave the class's store hash"
     assert json.loads(json_text)[0]["owner_name"] == "Ana"
+
+
+def test_a_browser_session_is_a_student_only_on_a_class_server():
+    token = new_token()
+    assert Actor.for_session(token, "Ana", environ={}) == Actor.personal()
+    student = Actor.for_session(token, "Ana", environ={"EFFLAB_CLASS": "1"})
+    assert student.in_class and not student.teacher and student.owner == token_hash(token)
+    teacher = Actor.for_session(token, "", teacher=True, environ={"EFFLAB_CLASS": "1"})
+    assert teacher.teacher and teacher.may_change(None) and teacher.owner == token_hash(token)
