@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 
-.PHONY: app class install test test-slow test-all bench bench-techniques lint format screenshots clean
+.PHONY: app class install postgres-server test test-slow test-all bench bench-techniques lint format screenshots clean
 
 install: $(STAMP)
 
@@ -24,6 +24,15 @@ $(CHROMIUM):
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	else echo "Install Chromium at $(CHROMIUM) for the browser test"; fi
 
+# Debian's PostgreSQL server programs: the tests start a throwaway server from them (tests/postgres.py).
+# Installing them may also create and start Debian's own "main" cluster; the tests never use it.
+postgres-server:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	else echo "Install PostgreSQL's server (Debian: postgresql) for the store's PostgreSQL tests"; fi
+
 # The personal lab: this machine only (127.0.0.1), one user, everything allowed.
 app: $(STAMP)
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false
@@ -32,13 +41,13 @@ app: $(STAMP)
 class: $(STAMP)
 	$(PY) -m efficiency.class_server --port $(PORT)
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) postgres-server
 	$(PY) -m pytest -m "not slow"
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
 
-test-all: $(STAMP) $(CHROMIUM)
+test-all: $(STAMP) $(CHROMIUM) postgres-server
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -9,10 +9,12 @@ result's transaction open for a moment before it commits, so a kill lands inside
 - finished runs lost or changed (must be 0): every run that had finished (a reference run, and
   victims the kill came too late for) is compared, row for row, before and after;
 - victims not marked `interrupted` within 30 s (must be 0), by the store's liveness rule;
-- SQLite's `PRAGMA integrity_check` (must be "ok").
+- SQLite's `PRAGMA integrity_check` (must be "ok"); on PostgreSQL, a count of every table's rows
+  (the server, not the killed client, keeps its files whole).
 
     python benchmarks/drill_kill.py                 # 20 kills, 1 reference run, 3 stored runs: the counts
     python benchmarks/drill_kill.py --kills 5 --reference-runs 0 --json
+    EFFLAB_STORE=postgresql+psycopg://... python benchmarks/drill_kill.py --store-from-env   # an empty PostgreSQL store
 """
 
 from __future__ import annotations
@@ -187,12 +189,15 @@ def wait_until_claimed(store: Any, run_id: int, proc: subprocess.Popen[bytes]) -
         time.sleep(0.05)
 
 
-def drill(kills: int, reference_runs: int, stored_runs: int, seed: int, home: Path) -> dict[str, Any]:
+def drill(
+    kills: int, reference_runs: int, stored_runs: int, seed: int, home: Path, store_url: str | None = None
+) -> dict[str, Any]:
+    """`store_url`: an empty store to drill (PostgreSQL, say); by default a fresh SQLite file in `home`."""
     os.environ["EFFLAB_HOME"] = str(home)
     os.environ.pop("EFFLAB_STORE", None)
     from efficiency.store import RunStore
 
-    store = RunStore(f"sqlite:///{home / 'runs.sqlite'}")
+    store = RunStore(store_url or f"sqlite:///{home / 'runs.sqlite'}")
     victims_of = Victims(store, DrillExecutor(store.url, home))
     rng = random.Random(seed)
     finished: set[int] = set()
@@ -251,8 +256,7 @@ def drill(kills: int, reference_runs: int, stored_runs: int, seed: int, home: Pa
 
     after = snapshot(store, finished)
     changed = [run_id for run_id, row in before.items() if after.get(run_id) != row]
-    with store.engine.connect() as conn:
-        integrity = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
+    integrity = integrity_check(store)
     killed = [v for v in victims if v["status"] != "finished"]
     return {
         "kills": kills,
@@ -266,6 +270,21 @@ def drill(kills: int, reference_runs: int, stored_runs: int, seed: int, home: Pa
         "integrity_check": integrity,
         "victims": victims,
     }
+
+
+def integrity_check(store: Any) -> str:
+    """SQLite's own check; on a server, every row of every table read back ("ok" when all can be)."""
+    from sqlalchemy import func, select
+
+    from efficiency.store_schema import metadata
+
+    with store.engine.connect() as conn:
+        if store.is_sqlite:
+            return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
+        for table in metadata.sorted_tables:
+            conn.execute(select(func.count()).select_from(table)).scalar()
+            conn.execute(select(table)).all()
+    return "ok"
 
 
 def end_workers() -> None:
@@ -283,6 +302,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | int:
     parser.add_argument("--stored-runs", type=int, default=3, help="finished runs written directly, to be protected")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--store-from-env", action="store_true",
+                        help="drill the empty store named by $EFFLAB_STORE (its password stays off the command line)")  # fmt: skip
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--markers", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -290,9 +311,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | int:
         return child(args.child, args.markers)
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` ends the workers
     try:
+        store_url = os.environ.get("EFFLAB_STORE") if args.store_from_env else None
         with tempfile.TemporaryDirectory(prefix="drill-kill-") as home:
             try:
-                result = drill(args.kills, args.reference_runs, args.stored_runs, args.seed, Path(home))
+                result = drill(args.kills, args.reference_runs, args.stored_runs, args.seed, Path(home), store_url)
             finally:
                 end_workers()
     finally:

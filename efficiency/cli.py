@@ -1,4 +1,4 @@
-"""The command line: `python -m efficiency train|runs|data|techniques|predict|calibrate|lesson|tokens ...`.
+"""The command line: `python -m efficiency train|runs|queue|data|techniques|predict|calibrate|lesson|tokens ...`.
 
 `train` has a flag for every config field (generated from the dataclasses, with their help),
 or takes `--config FILE`; given flags override the file. `--json` prints exactly one JSON
@@ -28,10 +28,13 @@ EXIT_STOPPED = 130
 
 # --- train -------------------------------------------------------------------------------------
 def cmd_train(args: argparse.Namespace) -> int:
-    from efficiency.runs.runner import run_experiment, stop_on_signals
     from efficiency.store import RunStore
 
     config = config_from_args(args)
+    if args.queue:
+        return _queue_run(config, RunStore(args.store), args.json)
+    from efficiency.runs.runner import run_experiment, stop_on_signals
+
     stop = threading.Event()
     stop_on_signals(stop)
     bar = _ProgressBar(enabled=not args.quiet)
@@ -52,6 +55,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         print(format_result(result.summary(), result.metrics.get("provenance", {})))
     return EXIT_STOPPED if result.status == "stopped" else 0
+
+
+def _queue_run(config: Any, store: Any, as_json: bool) -> int:
+    """Insert a queued run and say its id at once; a queue server (or an app server) starts it."""
+    from efficiency.runs.checks import checked_device
+
+    device = str(checked_device(config))  # a config refused now inserts nothing
+    run_id = store.create_run(config.to_dict(), device=device)
+    if as_json:
+        print(json.dumps({"run_id": run_id, "status": "queued"}))
+    else:
+        print(f"run {run_id} queued on {device}: `python -m efficiency queue serve` (or the app) starts it")
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    """`queue serve`: the app's scheduler without the app, until SIGINT or SIGTERM."""
+    import signal
+
+    from efficiency.runs.serve import serve
+    from efficiency.store import RunStore
+
+    store = RunStore(args.store)
+    halt = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: halt.set())
+    serve(store, halt, say=lambda message: print(message, file=sys.stderr, flush=True))
+    return 0
 
 
 class _ProgressBar:
@@ -336,6 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", help="A JSON config file (as stored with runs); flags override it.")
     train.add_argument("--json", action="store_true", help="Print one JSON object on stdout.")
     train.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+    train.add_argument("--queue", action="store_true",
+                       help="Queue the run and print its id at once; `queue serve` or the app starts it.")  # fmt: skip
     add_config_flags(train)
     train.set_defaults(func=cmd_train)
 
@@ -360,6 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
     importing = runs_sub.add_parser("import", help="Bring back a result the store refused (saved as a JSON file).")
     importing.add_argument("file")
     runs.set_defaults(func=cmd_runs)
+
+    queue = commands.add_parser("queue", help="Serve the run store's queue without the app.")
+    queue_sub = queue.add_subparsers(dest="queue_command", required=True)
+    queue_sub.add_parser("serve", help="Start queued runs as this machine's devices free up, until Ctrl-C or SIGTERM.")
+    queue.set_defaults(func=cmd_queue)
 
     data = commands.add_parser("data", help="List or download datasets.")
     data_sub = data.add_subparsers(dest="data_command", required=True)

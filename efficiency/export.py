@@ -20,7 +20,8 @@ from typing import Any
 from efficiency.figures import FIGURES
 from efficiency.store import RunRecord
 
-SERVER_ONLY = ("traceback", "host", "pid", "pid_started_at")  # the record's own fields left out
+# The record's own fields left out; `owner` is a hash of a student's token: it stays in the class's store.
+SERVER_ONLY = ("traceback", "host", "pid", "pid_started_at", "owner")
 SERVER_ONLY_ENVIRONMENT = ("host",)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # An absolute path (POSIX, or Windows with a drive letter): everything up to its last part is the server's.
@@ -40,7 +41,8 @@ def export_runs(records: Sequence[RunRecord], fmt: str) -> str:
     keys: list[str] = []
     rows = []
     for record in shared:
-        row = {key: record[key] for key in ("name", "status", "model", "dataset", "device", "created_at")}
+        identity = ("name", "owner_name", "status", "model", "dataset", "device", "created_at")
+        row = {key: record[key] for key in identity}
         row = {"run_id": record["id"], **row}
         metrics = record["metrics"] or {}
         row.update({f.key: metrics.get(f.key) for f in FIGURES})

@@ -9,12 +9,16 @@ from dataclasses import asdict, dataclass, fields
 from efficiency import paths
 
 DEFAULT_TIME_LIMIT_MIN = 15.0
+DEFAULT_QUEUE_QUOTA = 3  # a class of 30 on one device: three requests each already fill a lesson
 
 
 @dataclass
 class LabSettings:
     # Longest run allowed, in minutes, so one run cannot hold the device for a whole lesson (None: no limit).
     time_limit_min: float | None = DEFAULT_TIME_LIMIT_MIN
+    # On a class server, the most requests a student may have waiting in the queue (a lesson's runs count as
+    # one); None: no limit. The personal lab has one user and no quota.
+    queue_quota: int | None = DEFAULT_QUEUE_QUOTA
 
     @property
     def time_limit_s(self) -> float | None:

@@ -38,15 +38,18 @@ def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def models_dir() -> Path:
-    """Kept model weights (--save-model)."""
-    path = app_data_dir() / "models"
+    """Kept model weights (--save-model): $EFFLAB_MODELS (a folder several machines mount), else app-data's."""
+    path = Path(os.environ.get("EFFLAB_MODELS") or app_data_dir() / "models")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def uploads_dir() -> Path:
-    """Files uploaded on the Experiment page (the worker reads them here; each goes with its last run)."""
-    path = app_data_dir() / "uploads"
+    """Files uploaded on the Experiment page (the worker reads them here; each goes with its last run).
+
+    $EFFLAB_UPLOADS moves them (a folder several machines mount, so any of them can run an upload).
+    """
+    path = Path(os.environ.get("EFFLAB_UPLOADS") or app_data_dir() / "uploads")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Connection,
     create_engine,
     delete,
+    func,
     insert,
     select,
     update,
@@ -33,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from efficiency import paths, processes, unsaved
 from efficiency.errors import EfficiencyError
 from efficiency.finite import dumps, record_non_finite
+from efficiency.owners import Actor
 from efficiency.store_schema import (
     BUSY_TIMEOUT_MS,
     add_missing_columns,
@@ -76,6 +78,8 @@ class RunRecord:
     model_path: str | None = None
     estimate: dict[str, Any] | None = None
     request: str | None = None  # shared by runs queued as one request (a lesson)
+    owner: str | None = None  # the SHA-256 of the owner's token on a class server (efficiency.owners), never the token
+    owner_name: str | None = None  # the name the owner typed, shown beside the run
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -92,6 +96,7 @@ class RunRecord:
         return {
             "run_id": self.id,
             "name": self.name,
+            "owner_name": self.owner_name,
             "status": self.status,
             "model": self.model,
             "dataset": self.dataset,
@@ -156,12 +161,18 @@ class RunStore:
         device: str | None = None,
         estimate: dict[str, Any] | None = None,
         request: str | None = None,
+        owner: Actor | None = None,
+        quota: int | None = None,
     ) -> int:
         """Insert a run; `device` is the resolved device ('cpu', 'cuda:0') the queue orders it on.
 
         Runs queued together (a lesson's) share `request`, so a quota can count them as one request.
+        `owner` (a class server's student or teacher) is stored as its token's hash and its name.
+        `quota`: the most queued requests an owner may have (a lesson's runs count once); one more is refused.
         """
         with self._write() as conn:
+            if quota is not None and owner is not None and owner.owner is not None:
+                self._check_quota(conn, owner.owner, request, quota)
             result = conn.execute(
                 insert(runs).values(
                     name=config.get("name", ""),
@@ -175,9 +186,28 @@ class RunStore:
                     config=config,
                     estimate=estimate,
                     request=request,
+                    owner=owner.owner if owner else None,
+                    owner_name=(owner.name or None) if owner else None,
                 )
             )
             return int(result.inserted_primary_key[0])
+
+    def _check_quota(self, conn: Connection, owner: str, request: str | None, quota: int) -> None:
+        """Refuse a run that would give `owner` more than `quota` queued requests (inside the insert's transaction)."""
+        if not self.is_sqlite:  # SQLite's IMMEDIATE transaction already lets one writer in; PostgreSQL needs a lock
+            conn.execute(select(func.pg_advisory_xact_lock(int(owner[:15], 16))))
+        queued = (
+            conn.execute(select(runs.c.request).where(runs.c.owner == owner, runs.c.status == "queued")).scalars().all()
+        )
+        requests = {r for r in queued if r is not None}
+        if request is not None and request in requests:
+            return  # one more run of a request already queued: it counts once
+        waiting = len(requests) + sum(r is None for r in queued)
+        if waiting >= quota:
+            raise EfficiencyError(
+                f"You already have {waiting} request(s) waiting in the queue, the most the teacher allows "
+                f"({quota}; a lesson's runs count as one). Wait until one starts, or cancel one, then queue this again."
+            )
 
     def update_config(self, run_id: int, config: dict[str, Any]) -> None:
         """Store the resolved config (defaults filled in), so the stored config reproduces the run."""
@@ -203,6 +233,38 @@ class RunStore:
                 )
             )
             return result.rowcount == 1
+
+    def reserve(self, run_id: int) -> bool:
+        """A scheduler takes a queued run to launch it, only if no process has it yet: one launch per run.
+
+        Several app servers and queue servers sharing one store each try; the conditional update lets one
+        win. The row then names this process (so a scheduler that dies here is reaped) until `mark_waiting`
+        names the worker it launched.
+        """
+        pid = os.getpid()
+        with self._write() as conn:
+            result = conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status == "queued", runs.c.pid.is_(None))
+                .values(host=self.host, pid=pid, pid_started_at=processes.started_at(pid), heartbeat_at=time.time())
+            )
+            return result.rowcount == 1
+
+    def release(self, run_id: int) -> None:
+        """Undo `reserve` when the launch failed, so the run waits for the next try instead of a dead launcher."""
+        with self._write() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status == "queued")
+                .values(host=None, pid=None, pid_started_at=None, heartbeat_at=None)
+            )
+
+    def beat_waiting(self, run_id: int) -> None:
+        """A queued run's waiter (or the scheduler launching it) is alive: hosts that cannot see its pid go by this."""
+        with self._write() as conn:
+            conn.execute(
+                update(runs).where(runs.c.id == run_id, runs.c.status == "queued").values(heartbeat_at=time.time())
+            )
 
     def mark_waiting(self, run_id: int, pid: int | None = None) -> None:
         """Record which process waits for the device for this queued run (for the liveness check)."""
@@ -271,10 +333,19 @@ class RunStore:
             )
             return result.rowcount == 1
 
-    def request_stop(self, run_id: int) -> str | None:
-        """Ask a run to stop: a queued run is cancelled at once, a running one stops at its next step."""
+    def request_stop(self, run_id: int, actor: Actor | None = None) -> str | None:
+        """Ask a run to stop: a queued run is cancelled at once, a running one stops at its next step.
+
+        `actor`: who asks; on a class server only the run's owner or the teacher may (else EfficiencyError).
+        None is the lab itself (the scheduler's time limit, the CLI on the server's own machine).
+        """
         with self._write() as conn:
-            status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+            row = conn.execute(
+                select(runs.c.status, runs.c.owner, runs.c.owner_name).where(runs.c.id == run_id).with_for_update()
+            ).first()
+            status = row.status if row else None
+            if row is not None and actor is not None:
+                actor.check_may_change(run_id, row.owner, row.owner_name, "cancel" if status == "queued" else "stop")
             if status == "queued":
                 conn.execute(
                     update(runs)
@@ -291,13 +362,18 @@ class RunStore:
                 conn.execute(update(runs).where(runs.c.id == run_id).values(stop_requested=True))
             return status
 
-    def delete(self, run_id: int) -> bool:
+    def delete(self, run_id: int, actor: Actor | None = None) -> bool:
         """Delete a run, its progress, its kept model, and its uploaded file when no other run uses it.
 
-        An active run must be stopped first (its process would go on).
+        An active run must be stopped first (its process would go on). `actor` as for `request_stop`.
         """
         with self._write() as conn:
-            status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+            row = conn.execute(
+                select(runs.c.status, runs.c.owner, runs.c.owner_name).where(runs.c.id == run_id).with_for_update()
+            ).first()
+            status = row.status if row else None
+            if row is not None and actor is not None:
+                actor.check_may_change(run_id, row.owner, row.owner_name, "delete")
             if status in ACTIVE:
                 raise EfficiencyError(
                     f"Run {run_id} is {status}: stop it first (`runs stop {run_id}`), then delete it."
@@ -337,6 +413,12 @@ class RunStore:
         with self._read() as conn:
             return [RunRecord(**row) for row in conn.execute(query).mappings()]
 
+    def last_starts(self) -> dict[tuple[str, str | None], float]:
+        """When each owner's latest run started, per device: the fair queue's tie-break (efficiency.fair_queue)."""
+        query = select(runs.c.device, runs.c.owner, func.max(runs.c.started_at)).group_by(runs.c.device, runs.c.owner)
+        with self._read() as conn:
+            return {(r[0], r[1]): r[2] for r in conn.execute(query.where(runs.c.started_at.is_not(None)))}
+
     def progress_of(self, run_id: int, after_id: int = 0) -> list[dict[str, Any]]:
         """Progress rows of a run (each with its row id, so a live view can ask only for new ones)."""
         query = (
@@ -348,15 +430,14 @@ class RunStore:
             return [{"id": r.id, "t": r.t, **r.data} for r in conn.execute(query)]
 
     def queue_position(self, run_id: int) -> int | None:
-        """1 for the next queued run on its device; None when the run is not queued."""
-        with self._read() as conn:
-            row = conn.execute(select(runs.c.status, runs.c.device).where(runs.c.id == run_id)).first()
-            if row is None or row.status != "queued":
-                return None
-            ahead = conn.execute(
-                select(runs.c.id).where(runs.c.status == "queued", runs.c.device == row.device, runs.c.id < run_id)
-            ).all()
-        return len(ahead) + 1
+        """1 for the next queued run on its device (in the fair queue's order); None when the run is not queued.
+
+        `efficiency.fair_queue.queue_status` says the same with the reason it waits.
+        """
+        from efficiency.fair_queue import queue_status
+
+        status = queue_status(self, run_id)
+        return None if status is None else status.position
 
     # --- liveness --------------------------------------------------------------------------
     def reap_stale(self) -> list[int]:
@@ -371,9 +452,7 @@ class RunStore:
         for row in candidates:
             if row.host == self.host:
                 gone = not processes.alive(row.pid, row.pid_started_at)
-            elif row.status == "queued":
-                gone = False  # a waiter on another host writes no heartbeat while it waits
-            else:
+            else:  # another host's process: its heartbeat (a waiter beats too, every couple of seconds) says
                 gone = row.heartbeat_at is None or now - row.heartbeat_at > STALE_AFTER_S
             if gone:
                 dead.append(row)

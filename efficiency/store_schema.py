@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from efficiency import paths
 
 BUSY_TIMEOUT_MS = 15_000
+SCHEMA_LOCK_KEY = 0x45464C42  # "EFLB": PostgreSQL's advisory lock held while the tables are created or altered
 
 metadata = MetaData()
 
@@ -59,6 +60,8 @@ runs = Table(
     Column("model_path", String(1000)),
     Column("estimate", JSON),  # the cost predicted before the run, shown beside what was measured
     Column("request", String(200)),  # runs queued together (a lesson's runs) share it: a quota counts it once
+    Column("owner", String(64)),  # SHA-256 of the owner's token (class server): the token itself is never stored
+    Column("owner_name", String(100)),  # the name the owner typed
     sqlite_autoincrement=True,  # a deleted run's id is never given to a new run (links, logs, kept models)
 )
 
@@ -104,6 +107,7 @@ def create_tables(engine: Engine) -> None:
     # when another process wrote in between (SQLite does not retry a stale snapshot); an
     # immediate one takes the write lock first and waits its turn under busy_timeout.
     with engine.connect().execution_options(write=True) as conn, conn.begin():
+        _serialise_schema_changes(conn)
         metadata.create_all(conn)
 
 
@@ -116,6 +120,7 @@ def add_missing_columns(engine: Engine) -> None:
     if not missing:
         return  # the usual case: no write lock taken when many processes open the store at once
     with engine.connect().execution_options(write=True) as conn, conn.begin():
+        _serialise_schema_changes(conn)
         present = (
             {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(runs)")}
             if engine.dialect.name == "sqlite"
@@ -124,4 +129,14 @@ def add_missing_columns(engine: Engine) -> None:
         for column in missing:
             if column.name not in present:
                 kind = column.type.compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f"ALTER TABLE runs ADD COLUMN {column.name} {kind}")
+                guard = "IF NOT EXISTS " if engine.dialect.name == "postgresql" else ""
+                conn.exec_driver_sql(f"ALTER TABLE runs ADD COLUMN {guard}{column.name} {kind}")
+
+
+def _serialise_schema_changes(conn: Connection) -> None:
+    """On PostgreSQL, one process at a time creates or alters the tables (SQLite's IMMEDIATE does it there).
+
+    Without it, two processes opening a fresh class database both try CREATE TABLE and one fails.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from efficiency import paths
 from efficiency.config import DataConfig, MeasureConfig, ModelConfig, RunConfig, TrainConfig
+from efficiency.store import RunStore
+from tests import postgres
 
 SHARED_DATA = paths.REPO_ROOT.parent / "shared" / "data"
 
@@ -24,6 +27,8 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.delenv("EFFLAB_STORE", raising=False)
     monkeypatch.delenv("EFFLAB_COUNTRY", raising=False)
     monkeypatch.delenv("EFFLAB_DATA_DIR", raising=False)
+    monkeypatch.delenv("EFFLAB_MODELS", raising=False)
+    monkeypatch.delenv("EFFLAB_UPLOADS", raising=False)
     monkeypatch.setenv("EFFLAB_AUTO_CALIBRATE", "0")  # pages must not start background calibrations in tests
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the Hub is unreachable here: fail fast, as a user offline would
     return home
@@ -76,3 +81,33 @@ def pickle_payload(marker: Path) -> bytes:
     import pickle
 
     return pickle.dumps(_Payload(marker))
+
+
+# --- the run store on both backends ---------------------------------------------------------------
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[postgres.Server]:
+    """One throwaway PostgreSQL server for the session, stopped at its end even when tests fail."""
+    try:
+        server = postgres.start()
+    except postgres.Unavailable as exc:
+        if os.environ.get("CI"):  # on CI the PostgreSQL tests must run, never skip quietly
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty run store's URL: a SQLite file, then a schema of the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    return request.getfixturevalue("postgres_server").fresh_store_url()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[RunStore]:
+    """The run store on SQLite and on PostgreSQL (the store, queue, scheduler and kill-drill tests use it)."""
+    opened = RunStore(store_url)
+    yield opened
+    opened.engine.dispose()  # a PostgreSQL connection per test would pile up on the session's server

@@ -150,9 +150,9 @@ def test_csv_export_has_every_catalogue_column_in_its_order():
     )  # fmt: skip
     rows = list(csv.reader(io.StringIO(export_runs([record], "csv"))))
     figure_columns = [f.key for f in FIGURES]
-    assert rows[0][7 : 7 + len(figure_columns)] == figure_columns  # after the run's identity
+    assert rows[0][8 : 8 + len(figure_columns)] == figure_columns  # after the run's identity (with its owner's name)
     assert rows[0][-2:] == ["energy_method", "config"]  # other scalars follow, in stored units
-    assert rows[1][7:9] == ["0.5", ""]
+    assert rows[1][8:10] == ["0.5", ""]
 
 
 def _frontier_y_range(ys, sds=None):

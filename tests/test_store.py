@@ -9,11 +9,6 @@ from efficiency.config import DataConfig, RunConfig
 from efficiency.store import RunStore, runs
 
 
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(f"sqlite:///{tmp_path / 'runs.sqlite'}")
-
-
 def test_default_store_lives_in_the_app_data_folder(isolated_home):
     store = RunStore()
     assert store.url == f"sqlite:///{isolated_home / 'runs.sqlite'}"
@@ -107,8 +102,8 @@ def test_concurrent_writers_do_not_fail(store):
     assert len(store.progress_of(run_id)) == 120
 
 
-def test_processes_opening_a_fresh_store_at_once_do_not_fail(tmp_path):
-    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+def test_processes_opening_a_fresh_store_at_once_do_not_fail(store_url):
+    url = store_url
     opener = "import sys; from efficiency.store import RunStore; RunStore(sys.argv[1]).list()"
     procs = [subprocess.Popen([sys.executable, "-c", opener, url], stderr=subprocess.PIPE, text=True) for _ in range(6)]
     for p in procs:
@@ -191,3 +186,51 @@ def test_an_uploaded_file_goes_with_its_last_run_and_no_other_file_does(store, t
     assert store.delete(first) and upload.exists(), "another run still reads it"
     assert store.delete(second) and not upload.exists()
     assert store.delete(outside) and elsewhere.exists()
+
+
+def test_a_diverged_run_is_stored_with_nulls_on_every_backend(store):
+    run_id = store.create_run(RunConfig().to_dict())
+    store.claim(run_id, "cpu")
+    store.heartbeat(run_id, {"step": 1, "loss": float("nan")})
+    curves = {"train": [{"step": 1, "loss": float("nan")}, {"step": 2, "loss": float("inf")}]}
+    store.finish(run_id, "finished", metrics={"loss": float("nan"), "accuracy": 0.3}, curves=curves)
+    record = store.get(run_id)
+    assert record.metrics["loss"] is None and record.metrics["accuracy"] == 0.3
+    assert record.metrics["non_finite"]["count"] == 3
+    assert [point["loss"] for point in record.curves["train"]] == [None, None]
+    assert store.progress_of(run_id)[0]["loss"] is None
+
+
+def test_a_waiter_on_another_host_is_reaped_when_its_heartbeat_stops(store):
+    silent, beating = store.create_run(RunConfig().to_dict()), store.create_run(RunConfig().to_dict())
+    with store._write() as conn:  # waiters on another machine: their pids mean nothing here
+        conn.execute(update(runs).where(runs.c.id.in_([silent, beating])).values(host="elsewhere", pid=4242))
+        conn.execute(update(runs).where(runs.c.id == silent).values(heartbeat_at=time.time() - 600))
+    store.beat_waiting(beating)
+    assert store.reap_stale() == [silent]
+    assert store.get(silent).status == "interrupted" and store.get(beating).status == "queued"
+
+
+def test_a_store_without_the_owner_columns_gains_them_on_every_backend(store):
+    run_id = store.create_run({"name": "before owners"})
+    with store._write() as conn:  # the runs table as the version before class servers left it
+        conn.exec_driver_sql("ALTER TABLE runs DROP COLUMN owner_name")
+        conn.exec_driver_sql("ALTER TABLE runs DROP COLUMN owner")
+    reopened = RunStore(store.url)
+    assert reopened.get(run_id).owner is None and reopened.get(run_id).name == "before owners"
+    reopened.engine.dispose()
+
+
+def test_racing_claims_let_exactly_one_process_start_a_run(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    run_ids = [store.create_run(RunConfig().to_dict()) for _ in range(5)]
+    rivals = [RunStore(store.url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(rivals)) as pool:
+            for run_id in run_ids:
+                wins = list(pool.map(lambda rival, r=run_id: rival.claim(r, "cpu"), rivals))
+                assert wins.count(True) == 1, wins
+    finally:
+        for rival in rivals:
+            rival.engine.dispose()

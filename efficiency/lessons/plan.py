@@ -18,6 +18,7 @@ from pathlib import Path
 from efficiency.config import RunConfig
 from efficiency.flags import config_from_flags
 from efficiency.lessons.schema import Lesson, LessonRun
+from efficiency.owners import Actor
 from efficiency.store import ACTIVE, RunRecord, RunStore
 
 LEFT_OUT = ("name", "note", "version", "save_model")  # what a run is called and whether its weights are kept
@@ -143,11 +144,18 @@ def _match(items: Iterable[PlannedRun], records: list[RunRecord]) -> None:
             item.record_id, item.status = chosen.id, chosen.status
 
 
-def queue_missing(plan: Plan, store: RunStore, adjust: Callable[[RunConfig], RunConfig] | None = None) -> str | None:
+def queue_missing(
+    plan: Plan,
+    store: RunStore,
+    adjust: Callable[[RunConfig], RunConfig] | None = None,
+    owner: Actor | None = None,
+    quota: int | None = None,
+) -> str | None:
     """Queue the plan's missing runs as one request, in the lesson's order; returns the request id (None: none).
 
     `adjust` lets a page apply what it applies to every run it queues (the lab's time limit, the
-    student's country): display-only settings, so the runs still match the lesson.
+    student's country): display-only settings, so the runs still match the lesson. On a class server
+    `owner` owns the runs and `quota` counts the whole request once (RunStore.create_run).
     """
     from efficiency.runs.checks import checked_device
 
@@ -158,6 +166,6 @@ def queue_missing(plan: Plan, store: RunStore, adjust: Callable[[RunConfig], Run
     configs = [adjust(item.config) if adjust else item.config for item in missing]
     devices = [str(checked_device(config)) for config in configs]  # refuse before queueing any
     for item, config, device in zip(missing, configs, devices, strict=True):
-        item.record_id = store.create_run(config.to_dict(), device=device, request=request)
+        item.record_id = store.create_run(config.to_dict(), device=device, request=request, owner=owner, quota=quota)
         item.status = "queued"
     return request

@@ -71,7 +71,10 @@ class RunResult:
 
 
 class _CancelWatch:
-    """While waiting for the device: a stop signal here, or a cancel written to the store (every 2 s)."""
+    """While waiting for the device: a stop signal here, or a cancel written to the store (every 2 s).
+
+    Each look also beats the waiter's heartbeat, by which a store shared with other hosts sees it alive.
+    """
 
     def __init__(self, store: RunStore, run_id: int, stop: threading.Event, every_s: float = 2.0) -> None:
         self.store, self.run_id, self.stop, self.every_s = store, run_id, stop, every_s
@@ -82,6 +85,10 @@ class _CancelWatch:
             return True
         if time.monotonic() - self._checked_at >= self.every_s:
             self._checked_at = time.monotonic()
+            try:  # a missed beat is retried at the next look; the run waits on
+                self.store.beat_waiting(self.run_id)
+            except Exception as exc:
+                log.warning("run %s: waiting heartbeat failed: %s", self.run_id, reason(exc, self.store.url))
             record = self.store.get(self.run_id)
             if record is None or record.status != "queued":
                 self.stop.set()

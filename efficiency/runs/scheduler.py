@@ -10,7 +10,8 @@ Each tick, in order:
 2. a run asked to stop that goes on training for `stop_grace_s` (or is still alive after
    `stop_hard_s`) is killed; its progress rows are kept and it is stored as stopped;
 3. a run past its time limit is asked to stop (the engine then tests the best model so far);
-4. the oldest queued run of each free device is started.
+4. the next queued run of each free device is started, in the fair queue's order (efficiency.fair_queue:
+   round-robin between owners, oldest first within an owner's runs).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from efficiency import processes
+from efficiency.fair_queue import fair_order
 from efficiency.runs import slots
 from efficiency.store import RunRecord, RunStore
 
@@ -144,21 +146,36 @@ class Scheduler:
             self.store.request_stop(record.id)
 
     def _start_queued(self, queued: list[RunRecord], running: list[RunRecord], now: float) -> list[int]:
-        busy = {r.device for r in running}
+        here = self.store.host  # a device is this host's own: "cpu" on another machine is another device
+        busy = {r.device for r in running if r.host == here}
         for run_id, (pid, when) in list(self._launched.items()):
             record = next((r for r in queued if r.id == run_id), None)
             if record is None:
                 self._launched.pop(run_id)  # claimed, finished or cancelled
             elif self.executor.alive(pid) and now - when < LAUNCH_GRACE_S:
                 busy.add(record.device)  # started, still loading: its device is taken
+                with contextlib.suppress(Exception):  # other hosts see it alive by this beat, not by its pid
+                    self.store.beat_waiting(run_id)
             else:
                 self._launched.pop(run_id)  # its worker died before claiming: the store reaps the run
-        busy |= {r.device for r in queued if r.pid is not None and r.id not in self._launched}  # CLI waiters
+        # Waiters of this host that another process launched (the CLI, another server): their device is taken.
+        busy |= {r.device for r in queued if r.pid is not None and r.host == here and r.id not in self._launched}
         started = []
-        for record in queued:  # oldest first
-            if record.device in busy or not slots.is_free(record.device):
+        for record in fair_order(queued, running, self.store.last_starts()):
+            if record.pid is not None or record.device in busy:
+                continue  # a process (here or on another host) has it, or its device is busy here
+            if not slots.is_free(record.device):  # held, or probed by another scheduler at this moment
+                busy.add(record.device)
                 continue
-            pid = self.executor.start(record.id)
+            if not self.store.reserve(record.id):
+                busy.add(record.device)  # another scheduler took it a moment ago: its device is taken this tick
+                continue
+            try:
+                pid = self.executor.start(record.id)
+            except Exception:  # no process, no interpreter: the run stays queued for the next tick
+                log.exception("run %s: its worker could not be started", record.id)
+                self.store.release(record.id)
+                continue
             self._launched[record.id] = (pid, now)
             with contextlib.suppress(Exception):  # the process may already have ended
                 self.store.mark_waiting(record.id, pid)

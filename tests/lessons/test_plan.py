@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from efficiency.config import RunConfig
+from efficiency.errors import EfficiencyError
 from efficiency.lessons import REPRODUCED, lesson_result, load_lesson, plan_lesson, queue_missing
 from efficiency.lessons.plan import _resolved, lesson_config
 from efficiency.store import RunStore
@@ -151,3 +152,16 @@ def test_a_teachers_dataset_file_is_found_beside_the_lesson(tmp_path, sentiment_
                                       encoding="utf-8")  # fmt: skip
     lesson = load(folder / "mine.toml")
     assert lesson_config(lesson, lesson.runs[0], 7).data.dataset == str((folder / "reviews.csv").resolve())
+
+
+def test_a_students_lesson_is_theirs_and_counts_once_against_the_quota():
+    from efficiency.owners import Actor, new_token
+
+    store = RunStore()
+    ana = Actor.student(new_token(), "Ana")
+    store.create_run(_config(seed=99).to_dict(), device="cpu", owner=ana, quota=2)  # a request of her own first
+    request = queue_missing(plan_lesson(LESSON, store), store, owner=ana, quota=2)  # two runs, one request
+    lesson_runs = [r for r in store.list() if r.request == request]
+    assert len(lesson_runs) == 2 and {r.owner for r in lesson_runs} == {ana.owner}
+    with pytest.raises(EfficiencyError, match="2 request"):
+        store.create_run(_config(seed=98).to_dict(), device="cpu", owner=ana, quota=2)

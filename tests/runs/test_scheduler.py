@@ -45,11 +45,6 @@ class FakeExecutor:
 
 
 @pytest.fixture
-def store(tmp_path):
-    return RunStore(f"sqlite:///{tmp_path}/runs.sqlite")
-
-
-@pytest.fixture
 def executor():
     fake = FakeExecutor()
     yield fake
@@ -147,3 +142,52 @@ def test_the_thread_starts_queued_runs_by_itself(store, executor):
         assert executor.started == [run_id]
     finally:
         scheduler.close()
+
+
+def test_two_schedulers_sharing_a_store_never_start_a_run_twice(store):
+    import threading
+
+    devices = [f"dev{i}" for i in range(6)]
+    run_ids = [queue(store, device) for device in devices for _ in range(2)]
+    executors = [FakeExecutor(), FakeExecutor()]
+    schedulers = [Scheduler(RunStore(store.url), executor) for executor in executors]
+
+    def ticks(scheduler: Scheduler) -> None:
+        for _ in range(5):
+            scheduler.tick()
+
+    try:
+        threads = [threading.Thread(target=ticks, args=(s,)) for s in schedulers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        started = executors[0].started + executors[1].started
+        assert len(started) == len(set(started)) == len(devices), "one run per device, each started once"
+        assert set(started) <= set(run_ids)
+    finally:
+        for executor in executors:
+            executor.close()
+        for scheduler in schedulers:
+            scheduler.store.engine.dispose()
+
+
+def test_a_reserved_run_is_launched_by_one_scheduler_only(store):
+    run_id = queue(store)
+    other = RunStore(store.url)
+    assert store.reserve(run_id)
+    assert not other.reserve(run_id)
+    store.release(run_id)
+    assert other.reserve(run_id)
+    other.engine.dispose()
+
+
+def test_a_launch_that_fails_leaves_the_run_queued_for_the_next_try(store):
+    class Broken(FakeExecutor):
+        def start(self, run_id: int) -> int:
+            raise OSError("no interpreter")
+
+    run_id = queue(store)
+    assert Scheduler(store, Broken()).tick() == []
+    record = store.get(run_id)
+    assert record.status == "queued" and record.pid is None
