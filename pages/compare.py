@@ -114,7 +114,7 @@ def confirm_delete(run_ids: list[int]) -> None:
         store, deleted, refused = ui.get_store(), [], []
         for run_id in run_ids:
             try:
-                if store.delete(run_id):
+                if store.delete(run_id, actor=ui.current_actor()):
                     deleted.append(run_id)
             except EfficiencyError as exc:
                 refused.append(str(exc))

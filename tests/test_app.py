@@ -484,7 +484,7 @@ def test_a_lesson_records_guesses_runs_once_and_shows_its_verdict_beside_them():
 
 
 def test_on_a_class_server_only_the_pin_unlocks_teacher_settings_and_wrong_tries_wait(monkeypatch):
-    from efficiency.ui.side_panel import pin_guard
+    from efficiency.ui.identity import pin_guard
 
     monkeypatch.setenv("EFFLAB_TEACHER_PIN", "4711")
     pin_guard.clear()  # one guard per server: this test's server has a PIN
@@ -499,5 +499,34 @@ def test_on_a_class_server_only_the_pin_unlocks_teacher_settings_and_wrong_tries
         at.text_input(key="teacher-pin").set_value("4711").run()
         assert any(n.label.startswith("Longest run allowed") for n in at.number_input)
         assert not any("only the teacher adds lessons" in c.value for c in at.caption)
+    finally:
+        pin_guard.clear()
+
+
+# --- the class server ---------------------------------------------------------------------------------------------
+def test_on_a_class_server_students_cannot_cancel_each_others_runs_but_the_teacher_can(monkeypatch):
+    from efficiency.owners import Actor, new_token
+    from efficiency.ui.identity import pin_guard
+
+    monkeypatch.setenv("EFFLAB_CLASS", "1")
+    monkeypatch.setenv("EFFLAB_TEACHER_PIN", "4711")
+    monkeypatch.setattr(scheduler.Scheduler, "start", lambda self: self)  # the runs stay queued for the test
+    pin_guard.clear()
+    ani, budi = new_token(), new_token()
+    store = RunStore()
+    config = {"name": "ani's run", "seed": 42, "model": {"name": "tiny"}, "data": {"dataset": "nusax-senti/javanese"},
+              "train": {"epochs": 1}, "techniques": []}  # fmt: skip
+    run_id = store.create_run(config, device="cpu", owner=Actor.student(ani, "Ani"))
+    try:
+        as_budi = page("experiment", run=str(run_id), me=budi)
+        assert not any(b.label == "Cancel this run" for b in as_budi.button), "not Budi's run"
+        assert any("Ani's run: only its owner or the teacher can stop it" in as_typed(c.value) for c in as_budi.caption)
+        as_budi.text_input(key="teacher-pin").set_value("4711").run()  # Budi's browser, now the teacher's
+        assert any(b.label == "Cancel this run" for b in as_budi.button), "the teacher may cancel any run"
+        as_ani = page("experiment", run=str(run_id), me=ani)
+        next(b for b in as_ani.button if b.label == "Cancel this run").click().run()
+        assert not as_ani.exception
+        assert store.get(run_id).stop_requested or store.get(run_id).status != "queued", "Ani cancelled her own run"
+        assert ani not in json.dumps(store.get(run_id).__dict__, default=str), "the store keeps no token"
     finally:
         pin_guard.clear()

@@ -29,11 +29,11 @@ from efficiency.lessons.predict import choices, supported
 from efficiency.lessons.result import lesson_result
 from efficiency.techniques import PILLARS
 from efficiency.ui.display import chart, pillar_heading, presenting
+from efficiency.ui.identity import teacher_unlocked
 from efficiency.ui.plain import escaped, show_error, show_warning
 from efficiency.ui.queueing import submit_lesson
 from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
-from efficiency.ui.side_panel import teacher_unlocked
 
 VERDICT_LOOK = {  # colour and icon of each verdict's badge
     REPRODUCED: ("green", ":material/check_circle:"),

@@ -5,11 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from efficiency import charts
+from efficiency.fair_queue import queue_status
 from efficiency.figures import text
 from efficiency.store import ACTIVE, RunRecord
 from efficiency.ui.card import result_card
 from efficiency.ui.display import STATUS_ICONS, chart
+from efficiency.ui.identity import current_actor
 from efficiency.ui.plain import escaped
+from efficiency.ui.queueing import change_run, refusal
 from efficiency.ui.resources import get_store
 
 
@@ -31,27 +34,24 @@ def _watch_body(run_id: int) -> None:
     st.subheader(f"{STATUS_ICONS.get(record.status, '')} Run {record.id}: {escaped(record.name)}")
     if record.note:
         st.caption(escaped(record.note))
+    refusal(record.id)
     if record.status == "queued":
-        position = store.queue_position(record.id)
-        ahead = max((position or 1) - 1, 0)
-        training = any(r.status == "running" and r.device == record.device for r in store.active())
-        if ahead:
-            where = f"{ahead} queued run(s) ahead of it" + (", and one run is training now." if training else ".")
-        else:
-            where = "It is next" + (", after the run training now." if training else ": it starts any second.")
-        st.info(
-            f"Queued: position {position} for {record.device}. {where}",
-            icon=":material/hourglass_top:",
-        )
+        waiting = queue_status(store, record.id)
+        if waiting is not None and waiting.position is not None:
+            st.info(
+                escaped(f"Queued: position {waiting.position} for {record.device}. {waiting.reason}"),
+                icon=":material/hourglass_top:",
+            )
         # Callbacks, not `if st.button(...)`: a click landing while the once-a-second refresh reruns the
         # fragment could be lost (seen in the browser test on a busy machine); a callback runs first.
-        st.button(
-            "Cancel this run",
-            key=f"cancel-{record.id}",
-            on_click=store.request_stop,
-            args=(record.id,),
-            help="Takes it out of the queue; nothing is lost.",
-        )
+        if mine_to_change(record):
+            st.button(
+                "Cancel this run",
+                key=f"cancel-{record.id}",
+                on_click=change_run,
+                args=("cancel", record.id),
+                help="Takes it out of the queue; nothing is lost.",
+            )
     elif record.status == "running":
         _live(record)
     else:
@@ -61,6 +61,15 @@ def _watch_body(run_id: int) -> None:
         result_card(record)
         return
     st.session_state[f"was-active-{record.id}"] = True
+
+
+def mine_to_change(record: RunRecord) -> bool:
+    """Whether this browser may stop or cancel the run; on a class server, say whose run it is when not."""
+    if current_actor().may_change(record.owner):
+        return True
+    whose = f"{record.owner_name}'s run" if record.owner_name else "Another student's run"
+    st.caption(escaped(f"{whose}: only its owner or the teacher can stop it. You can watch it."))
+    return False
 
 
 def _live(record: RunRecord) -> None:
@@ -99,12 +108,12 @@ def _live(record: RunRecord) -> None:
     rows = store.progress_of(record.id)
     if rows:
         chart(charts.loss_curve(rows), key=f"live-loss-{record.id}")
-    if not record.stop_requested:
+    if not record.stop_requested and mine_to_change(record):
         st.button(
             "Stop",
             key=f"stop-{record.id}",
             type="primary",
-            on_click=store.request_stop,
-            args=(record.id,),
+            on_click=change_run,
+            args=("stop", record.id),
             help="Stops at the next step; what was measured is kept.",
         )

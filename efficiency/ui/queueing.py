@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import streamlit as st
+
 from efficiency import lab_settings
 from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
 from efficiency.lessons import Plan, queue_missing
 from efficiency.runs.checks import checked_device, device_name
 from efficiency.store import RunRecord
+from efficiency.ui.identity import class_mode, current_actor
 from efficiency.ui.plain import show_error
 from efficiency.ui.resources import get_scheduler, get_store
 from efficiency.ui.side_panel import chosen_country
@@ -34,14 +37,44 @@ def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | 
     except EfficiencyError as exc:
         show_error(str(exc))
         return None
-    run_id = get_store().create_run(config.to_dict(), device=device, estimate=predicted)
+    try:
+        run_id = get_store().create_run(
+            config.to_dict(), device=device, estimate=predicted, owner=current_actor(), quota=_quota()
+        )
+    except EfficiencyError as exc:  # a student's queue quota on a class server
+        show_error(str(exc))
+        return None
     get_scheduler().wake()
     return run_id
 
 
+def _quota() -> int | None:
+    """A student's queued requests at most, on a class server (the teacher's setting); none otherwise."""
+    return lab_settings.load().queue_quota if class_mode() else None
+
+
+def change_run(action: str, run_id: int) -> None:
+    """Stop, cancel or delete a run as this browser: on a class server only its owner or the teacher may."""
+    store = get_store()
+    try:
+        if action == "delete":
+            store.delete(run_id, actor=current_actor())
+        else:
+            store.request_stop(run_id, actor=current_actor())
+    except EfficiencyError as exc:
+        st.session_state[f"refused-{run_id}"] = str(exc)
+
+
+def refusal(run_id: int) -> None:
+    """The message of a change this browser was refused, shown once."""
+    message = st.session_state.pop(f"refused-{run_id}", None)
+    if message:
+        show_error(message)
+
+
 def submit_lesson(plan: Plan) -> str | None:
     """Queue a lesson's missing runs as one request (through the one queue) and wake the scheduler."""
-    request = queue_missing(plan, get_store(), adjust=for_this_lab)
+    request = queue_missing(plan, get_store(), adjust=for_this_lab, owner=current_actor(), quota=_quota())
     get_scheduler().wake()
     return request
 
@@ -60,7 +93,12 @@ def repeat_with_seeds(record: RunRecord, more: int = 2) -> list[int]:
         base_name = re.sub(r" \(seed \d+\)$", "", record.name)
         config = RunConfig.from_dict({**record.config, "seed": seed, "name": f"{base_name} (seed {seed})"})
         ids.append(
-            store.create_run(config.to_dict(), device=record.device or device_name(config), estimate=record.estimate)
+            store.create_run(
+                config.to_dict(),
+                device=record.device or device_name(config),
+                estimate=record.estimate,
+                owner=current_actor(),
+            )
         )
     get_scheduler().wake()
     return ids

@@ -7,34 +7,13 @@ import dataclasses
 import streamlit as st
 
 from efficiency import lab_settings
-from efficiency.class_auth import PinGuard, read_pin
 from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, resolve_country
 from efficiency.runs.calibrations import active_calibrations
 from efficiency.ui.display import STATUS_ICONS, presentation_css
+from efficiency.ui.identity import name_box, pin_guard, teacher_unlocked
 from efficiency.ui.plain import escaped
 from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
-
-
-@st.cache_resource
-def pin_guard() -> PinGuard:
-    """One guard per server: wrong tries from any browser make the next one wait."""
-    return PinGuard(read_pin())
-
-
-def teacher_unlocked() -> bool:
-    """A personal lab (no PIN set) lets everyone in; a class server, whoever typed the teacher's PIN."""
-    guard = pin_guard()
-    if guard.pin is None:
-        return True
-    typed = str(st.session_state.get("teacher-pin") or "")
-    if not typed:
-        return False
-    checked = st.session_state.get("teacher-pin-checked")
-    if checked is None or checked[0] != typed:  # a try is counted once, not on every rerun
-        unlocked, message = guard.check(typed)
-        st.session_state["teacher-pin-checked"] = checked = (typed, unlocked, message)
-    return checked[1]
 
 
 def chosen_country() -> str:
@@ -47,6 +26,7 @@ def chosen_country() -> str:
 def sidebar() -> None:
     """The settings every page shares: presentation mode, the country that prices CO2, the teacher's limit."""
     with st.sidebar:
+        name_box()  # a class server asks who is at this browser
         st.toggle(
             "Presentation mode",
             key="presentation",
