@@ -80,6 +80,7 @@ def run_frame(records: Sequence[RunRecord], country: str | None = None) -> pd.Da
             {
                 "run_id": r.id,
                 "name": r.name,
+                "owner_name": r.owner_name or "",
                 "status": r.status,
                 "model": r.model,
                 "dataset": r.dataset,

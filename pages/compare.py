@@ -78,8 +78,8 @@ def run_table(frame: pd.DataFrame) -> list[int]:
     """The filtered runs; returns the ids of the selected rows (the selection is reset when the rows change)."""
     axes = [*qualities(), *costs()]
     table = frame[
-        ["run_id", "name", "status", "model", "techniques", "seed", *(f.key for f in axes), "other_cpu_share",
-         "kept_model", "created_at"]
+        ["run_id", "name", *(["owner_name"] if ui.class_mode() else []), "status", "model", "techniques", "seed",
+         *(f.key for f in axes), "other_cpu_share", "kept_model", "created_at"]
     ].copy()  # fmt: skip
     for f in axes:  # the card's units (Wh and g); exports keep the stored kWh and kg
         if f.scale != 1.0:
@@ -93,6 +93,7 @@ def run_table(frame: pd.DataFrame) -> list[int]:
         key=f"cmp.table.{st.session_state.get('cmp.table-version', 0)}.{hash(tuple(frame['run_id']))}",
         column_config={
             "run_id": st.column_config.NumberColumn("run", format="%d"),
+            "owner_name": st.column_config.TextColumn("student"),
             **{f.key: TABLE_COLUMNS.get(f.key, st.column_config.NumberColumn(f.axis_title)) for f in axes},
             "other_cpu_share": st.column_config.NumberColumn(
                 "others' CPU",
@@ -407,6 +408,8 @@ def compare_runs(records: list) -> None:
         charts_slot = st.container()
     with charts_slot:
         compare_charts(records, frame, selected, country)
+    if ui.class_mode() and ui.teacher_unlocked():
+        ui.class_view(records, st.session_state.get("cmp.dataset") or records[0].dataset)
 
 
 def runs_shown(records: list, country: str | None) -> tuple[pd.DataFrame, list[int]]:

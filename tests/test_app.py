@@ -530,3 +530,30 @@ def test_on_a_class_server_students_cannot_cancel_each_others_runs_but_the_teach
         assert ani not in json.dumps(store.get(run_id).__dict__, default=str), "the store keeps no token"
     finally:
         pin_guard.clear()
+
+
+def test_the_teacher_sees_the_class_by_student_and_its_leaderboard_named_by_student(monkeypatch):
+    from efficiency.owners import Actor, new_token
+    from efficiency.ui.identity import pin_guard
+
+    monkeypatch.setenv("EFFLAB_CLASS", "1")
+    monkeypatch.setenv("EFFLAB_TEACHER_PIN", "4711")
+    pin_guard.clear()
+    store = RunStore()
+    for name, accuracy, energy in (("Ani", 0.70, 6e-4), ("Budi", 0.66, 3e-4)):
+        config = {"name": "run", "seed": 42, "model": {"name": "minilm"}, "data": {"dataset": "nusax-senti/javanese"},
+                  "train": {"epochs": 3}, "techniques": []}  # fmt: skip
+        run_id = store.create_run(config, device="cpu", owner=Actor.student(new_token(), name))
+        store.finish(run_id, "finished", metrics={"accuracy": accuracy, "train_wall_s": 60.0, "energy_kwh": energy})
+    try:
+        at = page("compare", me=new_token())
+        assert not any(e.label.startswith("Class view") for e in at.expander), "students do not see it"
+        at.text_input(key="teacher-pin").set_value("4711").run()
+        (view,) = [e for e in at.expander if e.label.startswith("Class view")]
+        students = view.dataframe[0].value
+        assert sorted(students["student"]) == ["Ani", "Budi"] and list(students["finished"]) == [1, 1]
+        (board,) = view.get("plotly_chart")
+        labels = [a["text"] for a in json.loads(board.proto.spec)["layout"]["annotations"]]
+        assert any(label.startswith("Ani (run") for label in labels) and any(lb.startswith("Budi") for lb in labels)
+    finally:
+        pin_guard.clear()

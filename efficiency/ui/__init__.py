@@ -34,6 +34,8 @@ WHERE = {
     "chosen_country": "side_panel",
     "teacher_unlocked": "identity",
     "current_actor": "identity",
+    "class_mode": "identity",
+    "class_view": "class_view",
     "submit": "queueing",
     "submit_lesson": "queueing",
     "repeat_with_seeds": "queueing",
