@@ -21,13 +21,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str] | None = None, port: int | None = None, startup_s: float = 90) -> Iterator[str]:
-    """Serve app.py headless on a free port until the block ends; yields its URL once it answers."""
+def serving(
+    env: dict[str, str] | None = None, port: int | None = None, startup_s: float = 90, as_class: bool = False
+) -> Iterator[str]:
+    """Serve app.py headless on a free port until the block ends; yields its URL once it answers.
+
+    `as_class`: through `make class`'s own entry point (efficiency.class_server), which needs a PIN in `env`.
+    """
     port = port or free_port()
+    command = (
+        [sys.executable, "-m", "efficiency.class_server", "--port", str(port), "--address", "127.0.0.1"]
+        if as_class
+        else [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+              "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    )  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+        command,
         cwd=paths.REPO_ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,

@@ -58,7 +58,7 @@ def queue_tiny_run(page, url: str, name: str, epochs: int) -> str:
     epochs_box = page.get_by_role("spinbutton", name="epochs", exact=True)
     epochs_box.fill(str(epochs))
     epochs_box.press("Enter")
-    name_box = page.get_by_role("textbox", name="Name")
+    name_box = page.get_by_role("textbox", name="Name", exact=True)
     name_box.fill(name)
     name_box.press("Enter")
     train = page.get_by_role("button", name="Train", exact=True)
@@ -249,3 +249,39 @@ def test_a_student_opens_a_lesson_records_a_guess_runs_it_and_sees_the_verdict(b
         page.get_by_text("Verdict:").wait_for(timeout=240_000)  # two tiny runs train, then the page answers
         page.get_by_text("The runs agree.").wait_for(timeout=30_000)
         page.screenshot(path=str(tmp_path / "lesson.png"), full_page=True)
+
+
+@pytest.mark.timeout(600)
+def test_on_a_class_server_a_student_cannot_stop_another_s_run_and_the_teacher_can(browser, tmp_path):
+    with serving(env={"EFFLAB_TEACHER_PIN": "4711"}, as_class=True) as url:  # make class's entry point
+        ani = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        budi = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        teacher = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        run_id = queue_tiny_run(ani, url, "ani's long run", epochs=60)
+        try:
+            see_the_teacher_stop_it(url, run_id, ani, budi, teacher)
+        except Exception:
+            for name, page in (("ani", ani), ("budi", budi), ("teacher", teacher)):  # what each saw, for the log
+                page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+                print(f"--- {name} at {page.url}:\n{page.inner_text('body')[:2000]}")
+            raise
+        finally:  # never leave a worker training behind a failed test
+            from efficiency.store import RunStore
+
+            RunStore().request_stop(int(run_id))
+
+
+def see_the_teacher_stop_it(url: str, run_id: str, ani, budi, teacher) -> None:
+    ani.locator("[class*='st-key-stop-']").get_by_role("button", name="Stop").wait_for(timeout=120_000)
+    budi.goto(f"{url}/experiment?run={run_id}", timeout=90_000)
+    budi.get_by_text("only its owner or the teacher can stop it").first.wait_for(timeout=60_000)
+    assert budi.locator("[class*='st-key-stop-']").count() == 0, "no Stop on another student's run"
+    teacher.goto(f"{url}/experiment?run={run_id}", timeout=90_000)
+    teacher.get_by_text("only its owner or the teacher can stop it").first.wait_for(timeout=60_000)
+    teacher.get_by_text("Teacher settings").click()
+    pin = teacher.get_by_role("textbox", name="Teacher PIN")
+    pin.fill("4711")
+    pin.press("Enter")
+    teacher.locator("[class*='st-key-stop-']").get_by_role("button", name="Stop").wait_for(timeout=60_000)
+    stop_run(teacher)  # the teacher may stop any run
+    ani.get_by_text(re.compile(r"Stopping at the next step|Stopped at step \d+")).first.wait_for(timeout=60_000)
