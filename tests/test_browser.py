@@ -278,8 +278,12 @@ def see_the_teacher_stop_it(url: str, run_id: str, ani, budi, teacher) -> None:
     assert budi.locator("[class*='st-key-stop-']").count() == 0, "no Stop on another student's run"
     teacher.goto(f"{url}/experiment?run={run_id}", timeout=90_000)
     teacher.get_by_text("only its owner or the teacher can stop it").first.wait_for(timeout=60_000)
-    teacher.get_by_text("Teacher settings").click()
     pin = teacher.get_by_role("textbox", name="Teacher PIN")
+    for _ in range(4):  # a click landing while the live view redraws can be lost on a busy machine
+        if pin.is_visible():
+            break
+        teacher.get_by_text("Teacher settings").click()
+        teacher.wait_for_timeout(5_000)
     pin.fill("4711")
     pin.press("Enter")
     teacher.locator("[class*='st-key-stop-']").get_by_role("button", name="Stop").wait_for(timeout=60_000)

@@ -35,7 +35,7 @@ WHERE = {
     "teacher_unlocked": "identity",
     "current_actor": "identity",
     "class_mode": "identity",
-    "class_view": "class_view",
+    "class_view": "class_overview",
     "submit": "queueing",
     "submit_lesson": "queueing",
     "repeat_with_seeds": "queueing",
