@@ -22,6 +22,7 @@ from efficiency.compare import (
 )
 from efficiency.errors import EfficiencyError
 from efficiency.figures import costs, figure, qualities, shown, text
+from efficiency.measure.carbon import WORLD
 from efficiency.store import ACTIVE
 
 REPRICE_COUNTRIES = ["FRA", "SWE", "NOR", "BRA", "GBR", "DEU", "USA", "IDN", "IND", "CHN", "ZAF", "NGA", "KEN", "POL"]
@@ -433,7 +434,8 @@ def compare_charts(records: list, frame: pd.DataFrame, selected: list[int], coun
     """Accuracy against cost, A versus B, grids and loss curves: side by side, or one tab each on a projector."""
     chosen = {int(i) for i in frame["run_id"]}
     groups = group_seeds([r for r in records if r.id in chosen], country)
-    note = f"CO₂ is priced under the sidebar's grid ({country}) for every run, from its energy, so runs compare fairly."
+    grid = "the world average" if country == WORLD else country
+    note = f"CO₂ is priced under the sidebar's grid ({grid}) for every run, from its energy, so runs compare fairly."
     if not ui.presenting():
         st.caption(note)
     tabs = (
