@@ -93,7 +93,9 @@ PRESENTATION_TICK_PX = 20
 
 
 def _sized(figure: go.Figure) -> bool:
-    return bool((figure.layout.meta or {}).get("sized_for_labels")) if isinstance(figure.layout.meta, dict) else False
+    """A figure whose point labels were placed for its size (the frontier): styling must keep that size."""
+    meta = figure.layout.meta
+    return isinstance(meta, dict) and bool(meta.get("sized_for_labels"))
 
 
 def styled(figure: go.Figure, presentation: bool = False) -> go.Figure:

@@ -131,7 +131,7 @@ def lesson_detail(lesson: Lesson) -> None:
         answer(lesson, result)
         with st.expander("The question, the guesses and the runs"):
             question(lesson)
-            guesses = predict(lesson)
+            predict(lesson)
             run_lesson(lesson, plan, result)
         return
     question(lesson)
