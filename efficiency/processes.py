@@ -17,7 +17,9 @@ import psutil
 
 from efficiency import paths
 
-SAME_START_TOLERANCE_S = 1.0  # psutil's create_time is rounded by the kernel's clock ticks
+# psutil adds the kernel's boot time (whole seconds, recomputed from the clock at each read) to a process's
+# start: two reads of one process may differ by a second. A recycled pid reusing a start within 2 s is not a risk.
+SAME_START_TOLERANCE_S = 2.0
 
 
 def started_at(pid: int) -> float:

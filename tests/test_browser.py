@@ -271,6 +271,17 @@ def test_on_a_class_server_a_student_cannot_stop_another_s_run_and_the_teacher_c
             RunStore().request_stop(int(run_id))
 
 
+def open_expander(page, title: str) -> None:
+    """Open an expander by its title, by the state of its <details>: a second click would close it again."""
+    details = page.locator("[data-testid='stExpander'] details").filter(has_text=title).first
+    for _ in range(10):  # a click landing while a fragment redraws can be lost on a busy machine
+        if details.get_attribute("open", timeout=30_000) is not None:
+            return
+        details.locator("summary").click()
+        page.wait_for_timeout(1_000)
+    raise AssertionError(f"the expander {title!r} did not open")
+
+
 def see_the_teacher_stop_it(url: str, run_id: str, ani, budi, teacher) -> None:
     ani.locator("[class*='st-key-stop-']").get_by_role("button", name="Stop").wait_for(timeout=120_000)
     budi.goto(f"{url}/experiment?run={run_id}", timeout=90_000)
@@ -278,12 +289,9 @@ def see_the_teacher_stop_it(url: str, run_id: str, ani, budi, teacher) -> None:
     assert budi.locator("[class*='st-key-stop-']").count() == 0, "no Stop on another student's run"
     teacher.goto(f"{url}/experiment?run={run_id}", timeout=90_000)
     teacher.get_by_text("only its owner or the teacher can stop it").first.wait_for(timeout=60_000)
+    open_expander(teacher, "Teacher settings")
     pin = teacher.get_by_role("textbox", name="Teacher PIN")
-    for _ in range(4):  # a click landing while the live view redraws can be lost on a busy machine
-        if pin.is_visible():
-            break
-        teacher.get_by_text("Teacher settings").click()
-        teacher.wait_for_timeout(5_000)
+    pin.wait_for(timeout=30_000)
     pin.fill("4711")
     pin.press("Enter")
     teacher.locator("[class*='st-key-stop-']").get_by_role("button", name="Stop").wait_for(timeout=60_000)

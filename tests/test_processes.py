@@ -12,6 +12,19 @@ def test_a_live_process_is_alive_only_with_its_own_start_time():
     assert not processes.alive(me, since - 3600), "a recycled pid (another start time) is not the same process"
 
 
+def test_a_boot_time_read_a_second_apart_keeps_a_process_alive(monkeypatch):
+    """psutil recomputes the boot time from the clock on each read: it may move by a whole second under load."""
+    import psutil._pslinux as linux
+
+    me = os.getpid()
+    since = processes.started_at(me)
+    boot_s = linux.boot_time()
+    monkeypatch.setattr(linux, "boot_time", lambda: boot_s + 1.0)
+    assert processes.alive(me, since)
+    monkeypatch.setattr(linux, "boot_time", lambda: boot_s + 5.0)
+    assert not processes.alive(me, since), "a start seconds apart is another process on a recycled pid"
+
+
 def test_a_finished_process_and_no_pid_are_not_alive():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
