@@ -295,7 +295,9 @@ def cmd_lesson(args: argparse.Namespace) -> int:
             print(f"not estimated: {problem}")
         return 0
     if args.lesson_command == "run":
+        from efficiency.lessons.cost import about_cost, lesson_cost
         from efficiency.lessons.execute import run_plan
+        from efficiency.measure.carbon import resolve_country
         from efficiency.runs.runner import stop_on_signals
 
         lesson = lessons.find_lesson(args.lesson)
@@ -304,7 +306,11 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         say = (lambda message: print(message, file=sys.stderr, flush=True)) if not args.quiet else (lambda _m: None)
         plan = run_plan(lessons.plan_lesson(lesson, store), store, stop, say)
         result = lessons.lesson_result(lesson, store, plan)
-        print(json.dumps(result.to_json(), default=str) if args.json else result.text())
+        cost = lesson_cost(result, resolve_country(args.country)) if about_cost(lesson) else None
+        if args.json:
+            print(json.dumps({**result.to_json(), **({"cost": cost.to_json()} if cost else {})}, default=str))
+        else:
+            print(result.text() + (f"\n{cost.text()}" if cost else ""))
         return EXIT_STOPPED if stop.is_set() else 0
     raise AssertionError(args.lesson_command)
 
@@ -422,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
     lesson_run.add_argument("lesson", metavar="NAME_OR_PATH", help="A shipped lesson's name or a lesson file.")
     lesson_run.add_argument("--json", action="store_true", help="Print one JSON object on stdout.")
     lesson_run.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+    lesson_run.add_argument(
+        "--country", help="Price CO2 on this country's grid (ISO code; default $EFFLAB_COUNTRY or the world)."
+    )
     lesson.set_defaults(func=cmd_lesson)
 
     lens = commands.add_parser("tokens", help="How a model's tokenizer reads each language or your sentence.")

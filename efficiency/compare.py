@@ -307,6 +307,15 @@ def versus_sentence(result: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+# Grids from the cleanest to the most coal-heavy, across the continents the lab's languages come from.
+REPRICE_COUNTRIES = ("FRA", "SWE", "NOR", "BRA", "GBR", "DEU", "USA", "IDN", "IND", "CHN", "ZAF", "NGA", "KEN", "POL")
+
+
+def countries_to_reprice(home: str | None) -> list[str]:
+    """The reader's own grid first (unless it is the world average), then the usual spread."""
+    return list(dict.fromkeys([*([home] if home and home != "WORLD" else []), *REPRICE_COUNTRIES]))
+
+
 def reprice(energy_kwh: float, countries: Sequence[str]) -> pd.DataFrame:
     """The same energy under other grids: CO2 per country, from CodeCarbon's carbon-intensity data."""
     rows = []

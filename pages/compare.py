@@ -11,6 +11,7 @@ from efficiency.compare import (
     baseline_of,
     charged_curve,
     config_diff,
+    countries_to_reprice,
     export_runs,
     group_seeds,
     pareto_mask,
@@ -25,7 +26,6 @@ from efficiency.figures import costs, figure, qualities, shown, text
 from efficiency.measure.carbon import WORLD
 from efficiency.store import ACTIVE
 
-REPRICE_COUNTRIES = ["FRA", "SWE", "NOR", "BRA", "GBR", "DEU", "USA", "IDN", "IND", "CHN", "ZAF", "NGA", "KEN", "POL"]
 # Compact headers for the run table; a figure without one is headed by its axis title.
 TABLE_COLUMNS = {
     "accuracy": st.column_config.NumberColumn(format="%.3f"),
@@ -352,8 +352,7 @@ def repricing(group: Group) -> None:
         return
     st.subheader("The same energy on other grids")
     home = ui.chosen_country()
-    countries = list(dict.fromkeys([*([home] if home and home != "WORLD" else []), *REPRICE_COUNTRIES]))
-    frame = reprice(energy, countries)
+    frame = reprice(energy, countries_to_reprice(home))
     ui.chart(charts.reprice(frame, highlight=home), key="cmp.reprice")
     st.caption(
         f"{ui.escaped(group.label)}: {text('energy_kwh', energy)}, priced with each country's grid intensity (CodeCarbon's data). "

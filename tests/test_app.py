@@ -483,6 +483,26 @@ def test_a_lesson_records_guesses_runs_once_and_shows_its_verdict_beside_them():
     assert len(at.get("plotly_chart")) == 1
 
 
+def test_a_lesson_about_energy_shows_its_cost_in_everyday_terms_on_other_grids_and_at_scale(monkeypatch):
+    from efficiency.lessons import evaluate
+    from efficiency.ui import lesson_view
+
+    full = {"train_flops": 5.5e12, "train_wall_s": 75.0, "energy_kwh": 7e-4, "total_params": 22_714_371}
+    tfidf = {"energy_kwh": 1e-6, "train_wall_s": 0.7}
+    measured = {"tfidf": [tfidf, tfidf], "full": [full, full], "lora": [full, full]}
+    monkeypatch.setattr(lesson_view, "lesson_result", lambda lesson, store, plan: evaluate(lesson, measured))
+    at = page("lessons", lesson="cost-at-scale")
+    shown = " ".join(as_typed(m.value) for m in at.markdown) + " ".join(as_typed(c.value) for c in at.caption)
+    assert "What these runs cost" in shown and "0.7 Wh and" in shown and "web searches" in shown
+    assert "Google (2009)" in shown, "every everyday figure says where it comes from"
+    assert "Method: estimate:" in shown and "kWh" in shown
+    assert [c.key for c in at.get("plotly_chart")] == ["lesson-reprice-cost-at-scale"], "no accuracy: only the grids"
+    at.number_input(key="scale-params-cost-at-scale").set_value(22.714371).run()
+    at.number_input(key="scale-data-cost-at-scale").set_value(1.0).run()
+    shown = " ".join(as_typed(m.value) for m in at.markdown)
+    assert "About **75 s** of this machine, **0.0007 kWh**" in shown, "its own size on its own data: the run itself"
+
+
 def test_on_a_class_server_only_the_pin_unlocks_teacher_settings_and_wrong_tries_wait(monkeypatch):
     from efficiency.ui.identity import pin_guard
 

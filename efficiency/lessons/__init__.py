@@ -3,7 +3,8 @@
 schema (what a lesson file holds, checked on load), catalog (the shipped files and a teacher's own),
 plan (each run matched to the store: reused, joined or queued), verdict (the rules, on numbers),
 result (a lesson's verdict from the store), execute (the CLI trains what is missing), minutes (the estimate),
-scale (a run's cost at a larger model or dataset, by the 6·N·D rule: an estimate), predict (the guesses
+scale (a run's cost at a larger model or dataset, by the 6·N·D rule: an estimate), cost (a lesson's energy and
+CO2 beside everyday things, and its costliest run at scale), predict (the guesses
 a student can make for a check, and the one the measurement supports).
 """
 

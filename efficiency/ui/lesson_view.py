@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from efficiency import charts
-from efficiency.compare import pareto_mask
+from efficiency.compare import countries_to_reprice, pareto_mask, reprice
 from efficiency.figures import costs, figure, qualities, shown
 from efficiency.lessons import (
     INCONCLUSIVE,
@@ -24,6 +24,7 @@ from efficiency.lessons import (
     plan_lesson,
 )
 from efficiency.lessons.catalog import add_own_lesson
+from efficiency.lessons.cost import about_cost, duration_words, lesson_cost
 from efficiency.lessons.minutes import Minutes, estimate_minutes
 from efficiency.lessons.predict import choices, supported
 from efficiency.lessons.result import lesson_result
@@ -34,6 +35,7 @@ from efficiency.ui.plain import escaped, show_error, show_warning
 from efficiency.ui.queueing import submit_lesson
 from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
+from efficiency.ui.side_panel import chosen_country
 
 VERDICT_LOOK = {  # colour and icon of each verdict's badge
     REPRODUCED: ("green", ":material/check_circle:"),
@@ -216,6 +218,8 @@ def answer(lesson: Lesson, result: LessonResult, guesses: dict[int, str] | None 
             st.caption(escaped(check.words))
             if guesses and i in guesses:
                 st.caption(guess_line(guesses[i], supported_by[i]))
+    if about_cost(lesson) and not presenting():
+        cost_section(result)
     if lesson.explain and not presenting():
         st.markdown("**Explain.**")
         for prompt in lesson.explain:
@@ -255,3 +259,44 @@ def lesson_chart(lesson: Lesson, result: LessonResult) -> None:
                             title=f"{y_title} against {x_title.lower()}", y_bounds=figure(quality).axis_range,
                             presentation=presenting())  # fmt: skip
     chart(built, key=f"lesson-chart-{lesson.name}")
+
+
+# --- what it cost ------------------------------------------------------------------------------------------------
+def cost_section(result: LessonResult) -> None:
+    """The runs' energy and CO2 beside everyday things, the costliest on other grids, and it at scale (estimated)."""
+    country = chosen_country()
+    cost = lesson_cost(result, country=country)
+    if cost is None:
+        return
+    st.markdown("**What these runs cost.**")
+    st.caption(f"Energy as each run measured or estimated it; CO₂eq at {escaped(cost.carbon_source)} (the sidebar's "
+               "country).")  # fmt: skip
+    for run in cost.runs:
+        st.markdown(f"- **{escaped(run.label)}**: {escaped(run.words)}.")
+    with st.expander("Where each everyday figure comes from"):
+        for equivalent in cost.runs[0].equivalents:
+            st.caption(f"{escaped(equivalent.what)}: {escaped(equivalent.source)}.")
+    costliest = next(r for r in cost.runs if r.run == cost.scaled_run)
+    st.markdown(f"**The same energy on other grids** ({escaped(costliest.label)}).")
+    chart(charts.reprice(reprice(costliest.energy_kwh, countries_to_reprice(country)), highlight=country),
+          key=f"lesson-reprice-{result.lesson.name}")  # fmt: skip
+    scale_section(result, costliest.label, country)
+
+
+def scale_section(result: LessonResult, label: str, country: str) -> None:
+    """The costliest run priced for a larger model on more data: an estimate, with its formula."""
+    st.markdown(f"**At scale** ({escaped(label)}, estimated).")
+    left, right = st.columns(2)
+    params_m = left.number_input("Parameters (millions)", min_value=0.1, max_value=1_000_000.0, value=1_000.0,
+                                 key=f"scale-params-{result.lesson.name}",
+                                 help="MiniLM has 22.7 million; a 7B language model has 7,000.")  # fmt: skip
+    data_factor = right.number_input("Data, times this run's", min_value=0.001, max_value=1e9, value=1_000.0,
+                                     key=f"scale-data-{result.lesson.name}")  # fmt: skip
+    cost = lesson_cost(result, country=country, params=params_m * 1e6, data_factor=data_factor)
+    if cost is None or cost.scaled is None:
+        show_warning(cost.scaled_error if cost else "No run of this lesson measured its energy.")
+        return
+    scaled = cost.scaled
+    st.markdown(f"About **{duration_words(scaled.train_wall_s)}** of this machine, **{scaled.energy_kwh:,.3g} kWh** and "
+                f"**{scaled.co2_kg:,.3g} kg CO₂eq**.")  # fmt: skip
+    st.caption(escaped(f"Method: {scaled.method}."))

@@ -70,3 +70,21 @@ def test_a_bad_lesson_gets_a_message_not_a_traceback(tmp_path, capsys):
     assert err.startswith("error: ") and "pillar 'speed'" in err and "Traceback" not in err
     assert main(["lesson", "run", "no-such-lesson"]) == 2
     assert "There is no lesson 'no-such-lesson'" in capsys.readouterr().err
+
+
+@needs_shared_data
+def test_a_lesson_about_energy_prints_what_its_runs_cost(tmp_path, capsys):
+    text = TINY_LESSON.read_text().replace(" --no-measure-energy --no-measure-flops", "")
+    text += '\n[[checks]]\nsays = "LoRA takes less energy"\nmetric = "energy_kwh"\ncompare = ["lora", "full"]\nexpect = "lower"\n'
+    costly = tmp_path / "cost.toml"
+    costly.write_text(text, encoding="utf-8")
+    assert main(["lesson", "run", str(costly), "--json", "--quiet", "--country", "FR"]) == 0
+    cost = json.loads(capsys.readouterr().out)["cost"]
+    assert cost["country"] == "FRA" and set(cost["runs"]) == {"full", "lora"}
+    full = cost["runs"]["full"]
+    assert full["energy_kwh"] > 0 and full["co2_kg"] > 0 and len(full["everyday"]) >= 5
+    assert all(thing["source"] for thing in full["everyday"])
+    assert cost["scaled"]["data_factor"] == 1000 and cost["scaled"]["method"].startswith("estimate:")
+    assert main(["lesson", "run", str(costly), "--quiet"]) == 0  # reused; as text
+    out = capsys.readouterr().out
+    assert "What these runs cost" in out and "web searches" in out and "At scale" in out
