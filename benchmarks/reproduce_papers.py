@@ -64,6 +64,16 @@ def run_lesson(lesson: Lesson, store: RunStore, quiet: bool) -> tuple[LessonResu
     return lesson_result(lesson, store, plan), (time.monotonic() - started) / 60
 
 
+def minutes_alone(result: LessonResult, store: RunStore) -> float:
+    """The lesson on its own: the sum of its stored runs' times from start to end, reused runs included."""
+    seconds = 0.0
+    for run_id in {run_id for ids in result.runs.values() for run_id in ids}:
+        record = store.get(run_id)
+        if record is not None and record.started_at and record.finished_at:
+            seconds += record.finished_at - record.started_at
+    return seconds / 60
+
+
 def from_bench(lesson: Lesson) -> LessonResult | None:
     """The verdicts from bench_techniques.py's stored rows at the lesson's seeds (None: no run of it was benched)."""
     metrics: dict[str, list[dict[str, Any]]] = {}
@@ -78,20 +88,22 @@ def from_bench(lesson: Lesson) -> LessonResult | None:
 
 def table(rows: list[dict[str, Any]]) -> str:
     """The README's table; every cell escaped for a Markdown table."""
-    head = ["lesson", "the paper's claim", "measured here", "verdict", "minutes", "machine", "command"]
+    head = ["lesson", "the paper's claim", "measured here", "verdict", "minutes alone", "minutes in this sitting",
+            "machine", "command"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for row in rows:
-        cells = [row["lesson"], row["claim"], row["measured"], f"**{row['verdict']}**", row["minutes"],
-                 row["machine"], f"`{row['command']}`"]  # fmt: skip
+        cells = [row["lesson"], row["claim"], row["measured"], f"**{row['verdict']}**", row["minutes_alone"],
+                 row["minutes"], row["machine"], f"`{row['command']}`"]  # fmt: skip
         lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     return "\n".join(lines)
 
 
-def row(lesson: Lesson, result: LessonResult, minutes: str, where: str, command: str) -> dict[str, Any]:
+def row(lesson: Lesson, result: LessonResult, minutes: str, where: str, command: str,
+        alone: str = "") -> dict[str, Any]:  # fmt: skip
     measured = "; ".join(f"{c.says}: {c.verdict} ({c.words})" for c in result.checks)
     return {
         "lesson": lesson.title, "name": lesson.name, "claim": f"{lesson.claim} ({lesson.citation})",
-        "measured": measured, "verdict": result.verdict, "minutes": minutes, "machine": where, "command": command,
+        "measured": measured, "verdict": result.verdict, "minutes": minutes, "minutes_alone": alone, "machine": where, "command": command,
         "result": result.to_json(),
     }  # fmt: skip
 
@@ -118,7 +130,8 @@ def main() -> int:
             where = machine()
             for lesson in lessons:
                 result, minutes = run_lesson(lesson, store, args.quiet)
-                rows.append(row(lesson, result, f"{minutes:.1f}", where, f"python -m efficiency lesson run {lesson.name}"))  # fmt: skip
+                rows.append(row(lesson, result, f"{minutes:.1f}", where, f"python -m efficiency lesson run {lesson.name}",
+                                f"{minutes_alone(result, store):.1f}"))  # fmt: skip
     print(json.dumps({"rows": rows}, default=str) if args.json else table(rows))
     return 0
 
