@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import torch
 from transformers import (
@@ -21,7 +18,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from efficiency.errors import ModelLoadError
-from efficiency.model_names import MINILM, TFIDF, TINY
+from efficiency.model_names import MINILM, TFIDF, TINY, hub_reachable
 
 __all__ = ["MINILM", "TFIDF", "TINY", "LoadedModel", "hub_reachable", "hub_revision", "load_classifier", "minilm_path"]
 
@@ -117,18 +114,6 @@ def hub_revision(path: str | Path) -> str | None:
     else:  # a Hub id: from_pretrained left its files in the cache, under the commit it resolved
         config_file = try_to_load_from_cache(str(path), "config.json")
     return extract_commit_hash(config_file, None) if isinstance(config_file, str) else None
-
-
-def hub_reachable(timeout_s: float = 3.0) -> bool:
-    """Whether the Hugging Face Hub answers a TCP connection (honours HF_HUB_OFFLINE and HF_ENDPOINT)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
-        return False
-    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
-    try:
-        socket.create_connection((host, 443), timeout=timeout_s).close()
-    except OSError:
-        return False
-    return True
 
 
 def _load_failure_message(name: str, exc: Exception) -> str:

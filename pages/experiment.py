@@ -13,7 +13,7 @@ from efficiency.config import DataConfig, MeasureConfig, RunConfig, TechniqueSpe
 from efficiency.data import list_datasets, resolve, userfile
 from efficiency.errors import EfficiencyError
 from efficiency.fields import help_of
-from efficiency.model_names import MINILM, TFIDF, TINY
+from efficiency.model_names import HUB_SUGGESTIONS, MINILM, TFIDF, TINY
 from efficiency.preview import load_tokenizer, preview_dataset
 from efficiency.runs import checks
 from efficiency.techniques import FACTS, PILLARS, group, in_pillar
@@ -92,12 +92,15 @@ def base_config() -> RunConfig:
 
 
 def pick_model(base: RunConfig) -> str:
-    known = base.model.name if base.model.name in MODELS else "other"
+    # The Hub's suggestions (a Marathi BERT...) only where the Hub answers: offline they could not load.
+    models = {**MODELS, **(HUB_SUGGESTIONS if ui.hub_online() else {})}
+    models["other"] = models.pop("other")
+    known = base.model.name if base.model.name in models else "other"
     choice = st.selectbox(
         "Model",
-        list(MODELS),
-        index=list(MODELS).index(known),
-        format_func=MODELS.get,
+        list(models),
+        index=list(models).index(known),
+        format_func=models.get,
         help=help_of(type(base.model), "name"),
         key="exp.model",
         persist_state="session",

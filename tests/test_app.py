@@ -577,3 +577,20 @@ def test_the_teacher_sees_the_class_by_student_and_its_leaderboard_named_by_stud
         assert any(label.startswith("Ani (run") for label in labels) and any(lb.startswith("Budi") for lb in labels)
     finally:
         pin_guard.clear()
+
+
+def test_the_hub_s_marathi_models_are_offered_only_when_the_hub_answers(monkeypatch):
+    import efficiency.model_names as names
+    from efficiency.ui.resources import hub_online
+
+    hub_online.clear()
+    at = page("experiment")
+    assert "l3cube-pune/marathi-bert-v2" not in at.selectbox(key="exp.model").options, "offline here"
+    monkeypatch.setattr(names, "hub_reachable", lambda timeout_s=3.0: True)
+    hub_online.clear()
+    try:
+        at = page("experiment")
+        options = at.selectbox(key="exp.model").options
+        assert options[-1].startswith("Another model") and any(o.startswith("MahaBERT v2") for o in options)
+    finally:
+        hub_online.clear()

@@ -30,6 +30,7 @@ WHERE = {
     "lesson_detail": "lesson_view",
     "get_scheduler": "resources",
     "get_store": "resources",
+    "hub_online": "resources",
     "sidebar": "side_panel",
     "chosen_country": "side_panel",
     "teacher_unlocked": "identity",

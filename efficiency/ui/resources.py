@@ -17,3 +17,11 @@ def get_store() -> RunStore:
 @st.cache_resource
 def get_scheduler() -> Scheduler:
     return local_scheduler(get_store()).start()  # the same scheduler as `python -m efficiency queue serve`
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def hub_online() -> bool:
+    """Whether the Hugging Face Hub answers, asked at most every five minutes (offline it costs up to a second)."""
+    from efficiency.model_names import hub_reachable
+
+    return hub_reachable(timeout_s=1.0)
