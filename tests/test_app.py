@@ -594,3 +594,21 @@ def test_the_hub_s_marathi_models_are_offered_only_when_the_hub_answers(monkeypa
         assert options[-1].startswith("Another model") and any(o.startswith("MahaBERT v2") for o in options)
     finally:
         hub_online.clear()
+
+
+@needs_shared_data
+def test_the_languages_lesson_shows_the_tokenizer_lens_per_language_and_on_the_student_s_sentence(monkeypatch):
+    from efficiency import tokens
+
+    three = ["nusax-senti/english", "nusax-senti/javanese", "mahasent-mr"]  # of the ~23 the page reads: seconds each
+    monkeypatch.setattr(tokens, "dataset_names", lambda name: three if name is None else [name])
+    at = page("lessons", lesson="languages-tokenizers")
+    lens = at.dataframe[0].value
+    assert list(lens["source"]) == three
+    by_source = lens.set_index("source")
+    assert by_source.loc["mahasent-mr", "fertility"] > by_source.loc["nusax-senti/english", "fertility"]
+    assert by_source.loc["mahasent-mr", "lost_share"] > 0.05, "the uncased normaliser strips Devanagari's vowel signs"
+    at.text_input(key="lens-text-minilm").set_value("Aku seneng banget karo film iki").run()
+    assert not at.exception
+    assert "seneng" in at.code[0].value.replace("##", "") or "sen" in at.code[0].value
+    assert any("pieces for 6 words" in c.value for c in at.caption)

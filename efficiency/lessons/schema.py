@@ -63,13 +63,15 @@ class Lesson:
     watch: str = ""
     note: str = ""  # a caveat the lesson states up front (a model that cannot read the script, ...)
     explain: tuple[str, ...] = ()  # prompts for the student after the verdict
+    tokenizer_lens: str = ""  # a model whose tokenizer the lesson shows at work on every language (lesson 7)
     source: str = ""  # the file it was read from
 
     def run(self, run_id: str) -> LessonRun:
         return next(r for r in self.runs if r.id == run_id)
 
 
-TOP_FIELDS = {"name", "title", "pillar", "question", "claim", "citation", "watch", "note", "explain", "runs", "checks"}
+TOP_FIELDS = {"name", "title", "pillar", "question", "claim", "citation", "watch", "note", "explain", "tokenizer_lens",
+              "runs", "checks"}  # fmt: skip
 RUN_FIELDS = {"id", "label", "args", "seeds"}
 CHECK_FIELDS = {"says", "metric", "compare", "expect", "value"}
 
@@ -162,6 +164,7 @@ def parse_lesson(raw: dict[str, Any], source: str) -> Lesson:
         watch=top.text("watch", "Watch the trainable parameters.", required=False),
         note=top.text("note", "MiniLM cannot read this script.", required=False),
         explain=tuple(e.strip() for e in explain),
+        tokenizer_lens=top.text("tokenizer_lens", "minilm", required=False),
         source=source,
     )
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from efficiency import charts
 from efficiency.compare import countries_to_reprice, pareto_mask, reprice
+from efficiency.errors import EfficiencyError
 from efficiency.figures import costs, figure, qualities, shown
 from efficiency.lessons import (
     INCONCLUSIVE,
@@ -137,6 +138,8 @@ def lesson_detail(lesson: Lesson) -> None:
             run_lesson(lesson, plan, result)
         return
     question(lesson)
+    if lesson.tokenizer_lens:
+        tokenizer_lens(lesson.tokenizer_lens)
     guesses = predict(lesson)
     run_lesson(lesson, plan, result)
     if any(result.figures.values()):
@@ -300,3 +303,54 @@ def scale_section(result: LessonResult, label: str, country: str) -> None:
     st.markdown(f"About **{duration_words(scaled.train_wall_s)}** of this machine, **{scaled.energy_kwh:,.3g} kWh** and "
                 f"**{scaled.co2_kg:,.3g} kg CO₂eq**.")  # fmt: skip
     st.caption(escaped(f"Method: {scaled.method}."))
+
+
+# --- the tokenizer lens --------------------------------------------------------------------------------------
+def tokenizer_lens(model: str) -> None:
+    """How the model's tokenizer cuts each language and the student's own sentence: counted, before any training."""
+    from efficiency import tokens
+
+    st.markdown("**The tokenizer lens.** Before training: how this model's tokenizer cuts each language.")
+    try:
+        rows, note = lens_rows(model)
+    except EfficiencyError as exc:
+        show_error(str(exc))
+        return
+    st.dataframe(rows, hide_index=True, column_config=LENS_COLUMNS, key=f"lens-{model}")
+    st.caption(escaped(f"{model}: {tokens.METHOD}" + (f" ({note})" if note else "") + "."))
+    sentence = st.text_input("Your own sentence", key=f"lens-text-{model}", max_chars=2000,
+                             placeholder="Type a sentence in any language")  # fmt: skip
+    if sentence.strip():
+        tokenizer, _ = cached_tokenizer(model)
+        stats = tokens.count(tokenizer, [sentence], "text")
+        st.code(" ".join(tokens.split_pieces(tokenizer, sentence)), language=None, wrap_lines=True)
+        st.caption(f"{stats.pieces} pieces for {stats.words} words ({stats.fertility or 0:.2f} per word), "
+                   f"{stats.unknown} unknown, {stats.lost_share or 0:.0%} of the characters lost to normalisation.")  # fmt: skip
+
+
+LENS_COLUMNS = {
+    "source": st.column_config.TextColumn("Dataset"),
+    "fertility": st.column_config.NumberColumn("Pieces per word", format="%.2f"),
+    "unknown_share": st.column_config.NumberColumn("Unknown pieces", format="percent"),
+    "chars_per_piece": st.column_config.NumberColumn("Characters per piece", format="%.2f"),
+    "lost_share": st.column_config.NumberColumn("Characters lost", format="percent"),
+    "texts": st.column_config.NumberColumn("Texts read"),
+}
+
+
+@st.cache_resource(show_spinner="Loading the tokenizer...", max_entries=4)
+def cached_tokenizer(model: str) -> tuple[Any, str]:
+    from efficiency.preview import load_tokenizer
+
+    return load_tokenizer(model)
+
+
+@st.cache_data(show_spinner="Counting the pieces of every language (once)...", max_entries=4)
+def lens_rows(model: str) -> tuple[list[dict[str, Any]], str]:
+    """One row per dataset in the data folder: its first training texts, counted with the model's tokenizer."""
+    from efficiency import tokens
+
+    tokenizer, note = cached_tokenizer(model)
+    keys = ("source", "fertility", "unknown_share", "chars_per_piece", "lost_share", "texts")
+    rows = tokens.dataset_lens(tokenizer, tokens.dataset_names(None))
+    return [{key: getattr(row, key) for key in keys} for row in rows], note
