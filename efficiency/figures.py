@@ -23,6 +23,11 @@ def scientific(value: float) -> str:
     return f"{float(mantissa):g} × 10{str(int(exponent)).translate(SUPERSCRIPT)}"
 
 
+def in_sentence(title: str) -> str:
+    """A title inside a sentence: 'Energy (Wh)' -> 'energy (Wh)'; an acronym ('CO₂eq', 'FLOPs') stays."""
+    return title[:1].lower() + title[1:] if title[1:2].islower() else title
+
+
 def human(value: float) -> str:
     """Two significant digits for small figures, whole numbers with separators for large ones."""
     return f"{value:.2g}" if abs(value) < 100 else f"{value:,.0f}"

@@ -22,7 +22,7 @@ from efficiency.compare import (
     versus_sentence,
 )
 from efficiency.errors import EfficiencyError
-from efficiency.figures import costs, figure, qualities, shown, text
+from efficiency.figures import costs, figure, in_sentence, qualities, shown, text
 from efficiency.measure.carbon import WORLD
 from efficiency.store import ACTIVE
 
@@ -232,7 +232,7 @@ def draw_frontier(groups: list[Group], picked: int, quality: str, cost: str, log
     x_title, y_title = figure(cost).axis_title, figure(quality).axis_title
     usable = [g for g in groups if g.mean.get(cost) is not None and g.mean.get(quality) is not None]
     if not usable:
-        st.info(f"No finished run here has both {y_title.lower()} and {x_title.lower()}.")
+        st.info(f"No finished run here has both {in_sentence(y_title)} and {in_sentence(x_title)}.")
         return
     mask = pareto_mask([g.mean[cost] for g in usable], [g.mean[quality] for g in usable])
     points = [
@@ -254,7 +254,7 @@ def draw_frontier(groups: list[Group], picked: int, quality: str, cost: str, log
             x_title,
             y_title,
             log_x,
-            title=f"{y_title} against {x_title.lower()}",
+            title=f"{y_title} against {in_sentence(x_title)}",
             y_bounds=figure(quality).axis_range,
             presentation=ui.presenting(),
         ),

@@ -7,6 +7,7 @@ fixed conversions, each with its source or its arithmetic, so a student can chec
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +16,11 @@ from efficiency.measure.carbon import WORLD, co2_kg, intensity_g_per_kwh
 
 PHONE_BATTERY_KWH = 3.095 * 3.83 / 1000  # 3,095 mAh at 3.83 V
 WATER_BOILED_KWH = 4.186 * 80 / 3600  # 1 kg of water, 20 to 100 °C, at 4.186 kJ per kg and kelvin
-LED_BULB_KWH = 10 / 1000  # a 10 W bulb for an hour
+LED_BULB_KWH = 10 / 1000 / 60  # a 10 W bulb for a minute
 WEB_SEARCH_KWH = 0.0003
 STREAMING_HOUR_KWH = 0.077
 CAR_CO2_KG_PER_M = 0.400 / 1609.344  # 400 g a mile
+CAR = "metres driven in a typical car"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Everyday:
     energy_kwh: float | None  # per one; None when it is priced by CO2
     co2_kg: float | None  # per one, for a thing compared by its CO2
     source: str
+    phrase: str = "{n} {what}"  # in a sentence
 
     def count(self, energy_kwh: float, co2: float) -> float:
         return energy_kwh / self.energy_kwh if self.energy_kwh else co2 / (self.co2_kg or 1.0)
@@ -39,13 +42,15 @@ EVERYDAY = (
              "Google (2009), 'Powering a Google search': about 0.0003 kWh a search"),
     Everyday("full phone charges", PHONE_BATTERY_KWH, None,
              "arithmetic: a 3,095 mAh battery at 3.83 V (an iPhone 13 Pro) holds 11.9 Wh; charger losses left out"),
-    Everyday("hours of a 10 W LED bulb", LED_BULB_KWH, None, "arithmetic: 10 W for an hour is 0.010 kWh"),
+    Everyday("minutes of a 10 W LED bulb", LED_BULB_KWH, None, "arithmetic: 10 W for a minute is 0.000167 kWh"),
     Everyday("litres of water boiled", WATER_BOILED_KWH, None,
-             "physics: 4.186 kJ per kg and kelvin from 20 to 100 °C is 0.093 kWh; a kettle's losses left out"),
+             "physics: 4.186 kJ per kg and kelvin from 20 to 100 °C is 0.093 kWh; a kettle's losses left out",
+             "boiling {n} litres of water"),
     Everyday("hours of streaming video", STREAMING_HOUR_KWH, None,
              "IEA (2020), 'The carbon footprint of streaming video: fact-checking the headlines': 0.077 kWh an hour"),
-    Everyday("metres driven in a typical car", None, CAR_CO2_KG_PER_M,
-             "US EPA (2023), 'Greenhouse gas emissions from a typical passenger vehicle': about 400 g CO₂ a mile"),
+    Everyday(CAR, None, CAR_CO2_KG_PER_M,
+             "US EPA (2023), 'Greenhouse gas emissions from a typical passenger vehicle': about 400 g CO₂ a mile",
+             "driving a typical car {n} metres"),
 )  # fmt: skip
 
 
@@ -54,23 +59,33 @@ class Equivalent:
     what: str
     count: float
     source: str
+    phrase: str = "{n} {what}"
 
     def words(self) -> str:
-        return f"{_count(self.count)} {self.what}"
+        return self.phrase.format(n=_count(self.count), what=self.what)
 
 
 def everyday(energy_kwh: float, country: str = WORLD) -> list[Equivalent]:
     """The energy as each everyday thing (the car by the CO2 of this energy on `country`'s grid)."""
     co2 = co2_kg(energy_kwh, country)
-    return [Equivalent(thing.what, thing.count(energy_kwh, co2), thing.source) for thing in EVERYDAY]
+    return [Equivalent(t.what, t.count(energy_kwh, co2), t.source, t.phrase) for t in EVERYDAY]
 
 
 def in_words(energy_kwh: float, country: str = WORLD) -> str:
-    """'1.2 Wh and 0.57 g CO₂eq on the world average grid: as much as 4 web searches, ...'."""
+    """'0.48 Wh and 0.23 g CO₂eq on the world average grid: about 1.6 web searches or 0.048 hours of ...'.
+
+    All the everyday things would bury the reader in tiny numbers: the two energy ones whose counts read
+    best (nearest ten) and the car, whose CO2 changes with the grid.
+    """
     co2 = co2_kg(energy_kwh, country)
     where = "the world average grid" if country == WORLD else f"{country}'s grid"
-    things = ", ".join(e.words() for e in everyday(energy_kwh, country))
-    return f"{_human(energy_kwh * 1000)} Wh and {_human(co2 * 1000)} g CO₂eq on {where}: as much as {things}"
+    things = everyday(energy_kwh, country)
+    by_energy = sorted((e for e in things if e.what != CAR), key=lambda e: abs(math.log10(max(e.count, 1e-12)) - 1))
+    car = next(e for e in things if e.what == CAR)
+    return (
+        f"{_human(energy_kwh * 1000)} Wh and {_human(co2 * 1000)} g CO₂eq on {where}: as much energy as "
+        f"{by_energy[0].words()} or {by_energy[1].words()}; the CO₂ of {car.words()}"
+    )
 
 
 @dataclass(frozen=True)
@@ -171,7 +186,9 @@ def _count(value: float) -> str:
         return f"{value:,.0f}"
     if value >= 1:
         return f"{value:.1f}".removesuffix(".0")
-    return f"{value:.2g}"
+    if value >= 0.001:
+        return f"{value:.2g}"
+    return "under 0.001"
 
 
 def _human(value: float) -> str:

@@ -13,7 +13,7 @@ import streamlit as st
 from efficiency import charts
 from efficiency.compare import countries_to_reprice, pareto_mask, reprice
 from efficiency.errors import EfficiencyError
-from efficiency.figures import costs, figure, qualities, shown
+from efficiency.figures import costs, figure, in_sentence, qualities, shown
 from efficiency.lessons import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
@@ -25,7 +25,7 @@ from efficiency.lessons import (
     plan_lesson,
 )
 from efficiency.lessons.catalog import add_own_lesson
-from efficiency.lessons.cost import about_cost, duration_words, lesson_cost
+from efficiency.lessons.cost import LessonCost, about_cost, duration_words, lesson_cost
 from efficiency.lessons.minutes import Minutes, estimate_minutes
 from efficiency.lessons.predict import choices, supported
 from efficiency.lessons.result import lesson_result
@@ -259,7 +259,7 @@ def lesson_chart(lesson: Lesson, result: LessonResult) -> None:
         row["on_front"] = on
     x_title, y_title = figure(cost).axis_title, figure(quality).axis_title
     built = charts.frontier(rows, x_title, y_title, figure(cost).axis_scale == "log",
-                            title=f"{y_title} against {x_title.lower()}", y_bounds=figure(quality).axis_range,
+                            title=f"{y_title} against {in_sentence(x_title)}", y_bounds=figure(quality).axis_range,
                             presentation=presenting())  # fmt: skip
     chart(built, key=f"lesson-chart-{lesson.name}")
 
@@ -272,18 +272,27 @@ def cost_section(result: LessonResult) -> None:
     if cost is None:
         return
     st.markdown("**What these runs cost.**")
-    st.caption(f"Energy as each run measured or estimated it; CO₂eq at {escaped(cost.carbon_source)} (the sidebar's "
-               "country).")  # fmt: skip
+    st.caption(f"Energy as each run measured or estimated it. CO₂eq priced with the sidebar's country: "
+               f"{escaped(cost.carbon_source)}.")  # fmt: skip
     for run in cost.runs:
         st.markdown(f"- **{escaped(run.label)}**: {escaped(run.words)}.")
-    with st.expander("Where each everyday figure comes from"):
-        for equivalent in cost.runs[0].equivalents:
-            st.caption(f"{escaped(equivalent.what)}: {escaped(equivalent.source)}.")
+    with st.expander("Every everyday comparison, and where each figure comes from"):
+        st.dataframe(everyday_table(cost), hide_index=True, key=f"everyday-{result.lesson.name}")
     costliest = next(r for r in cost.runs if r.run == cost.scaled_run)
-    st.markdown(f"**The same energy on other grids** ({escaped(costliest.label)}).")
+    st.caption(f"The chart below: {escaped(costliest.label)}'s energy priced on other countries' grids.")
     chart(charts.reprice(reprice(costliest.energy_kwh, countries_to_reprice(country)), highlight=country),
           key=f"lesson-reprice-{result.lesson.name}")  # fmt: skip
     scale_section(result, costliest.label, country)
+
+
+def everyday_table(cost: LessonCost) -> list[dict[str, Any]]:
+    """One row per everyday thing: its count for each lesson run, then its source."""
+    rows = []
+    for i, thing in enumerate(cost.runs[0].equivalents):
+        row: dict[str, Any] = {"everyday thing": thing.what}
+        row.update({run.label: round(run.equivalents[i].count, 4) for run in cost.runs})
+        rows.append({**row, "source": thing.source})
+    return rows
 
 
 def scale_section(result: LessonResult, label: str, country: str) -> None:

@@ -23,7 +23,7 @@ def test_the_counts_are_the_energy_divided_by_each_thing_s_share():
     energy_kwh = 10 * WATER_BOILED_KWH
     counts = {e.what: e.count for e in everyday(energy_kwh, "FRA")}
     assert counts["litres of water boiled"] == pytest.approx(10)
-    assert counts["hours of a 10 W LED bulb"] == pytest.approx(energy_kwh / 0.010)
+    assert counts["minutes of a 10 W LED bulb"] == pytest.approx(energy_kwh / (0.010 / 60))
     assert counts["web searches"] == pytest.approx(energy_kwh / 0.0003)
     car_m = counts["metres driven in a typical car"]
     assert car_m == pytest.approx(co2_kg(energy_kwh, "FRA") / (0.4 / 1609.344))
@@ -32,7 +32,7 @@ def test_the_counts_are_the_energy_divided_by_each_thing_s_share():
 
 def test_in_words_names_the_energy_the_co2_and_the_grid():
     words = in_words(0.0012)
-    assert words.startswith("1.2 Wh and ") and "world average grid" in words and "web searches" in words
+    assert words.startswith("1.2 Wh and ") and "world average grid" in words and "driving a typical car" in words
 
 
 def test_a_lesson_s_cost_prices_each_run_and_scales_the_costliest():
@@ -70,3 +70,9 @@ def test_a_scaled_time_reads_in_the_largest_unit_that_fits_twice(seconds, words)
     from efficiency.lessons.cost import duration_words
 
     assert duration_words(seconds) == words
+
+
+def test_the_words_pick_the_two_counts_that_read_best_and_the_car():
+    words = in_words(0.000483)  # half a watt-hour: a couple of web searches, not 5e-06 kettles
+    assert "web searches" in words and "driving a typical car" in words
+    assert "litres of water" not in words and "e-0" not in words
