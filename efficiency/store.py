@@ -12,10 +12,11 @@ deferred transaction fails at once instead of waiting. A run whose process died 
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ from efficiency.store_schema import (
     default_url,
     progress,
     runs,
+    settings,
     sqlite_pragmas,
 )
 from efficiency.store_url import masked, reason
@@ -49,6 +51,7 @@ from efficiency.store_url import masked, reason
 STATUSES = ("queued", "running", "finished", "failed", "stopped", "interrupted")
 ACTIVE = ("queued", "running")
 STALE_AFTER_S = 30.0  # a heartbeat older than this, from another host, means the run is gone
+SETTINGS_LOCK_KEY = 0x45464C53  # "EFLS": PostgreSQL's advisory lock while a first machine seeds the settings
 
 
 @dataclass
@@ -438,6 +441,35 @@ class RunStore:
 
         status = queue_status(self, run_id)
         return None if status is None else status.position
+
+    # --- the lab's settings, when the store is shared (efficiency.lab_settings) ----------------
+    def read_settings(self) -> dict[str, Any]:
+        """The teacher's settings stored here, by name (empty when none was ever stored)."""
+        with self._read() as conn:
+            return {row.key: row.value for row in conn.execute(select(settings.c.key, settings.c.value))}
+
+    def write_settings(self, values: Mapping[str, Any]) -> None:
+        """Store each setting in one transaction (a key written by two machines at once: the later wins)."""
+        rows = [{"key": key, "value": value} for key, value in values.items()]
+        with self._write() as conn:
+            dialect = conn.dialect.name
+            if dialect in ("postgresql", "sqlite"):  # both speak INSERT ... ON CONFLICT DO UPDATE
+                statement = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(settings)
+                update_value = {"value": statement.excluded.value}
+                conn.execute(statement.on_conflict_do_update(index_elements=[settings.c.key], set_=update_value), rows)
+            else:
+                conn.execute(delete(settings).where(settings.c.key.in_(list(values))))
+                conn.execute(insert(settings), rows)
+
+    def seed_settings(self, values: Mapping[str, Any]) -> bool:
+        """Store `values` only if the store holds no setting yet (a first machine's local file, once); True if so."""
+        with self._write() as conn:
+            if not self.is_sqlite:  # SQLite's IMMEDIATE transaction already lets one writer in
+                conn.execute(select(func.pg_advisory_xact_lock(SETTINGS_LOCK_KEY)))
+            if conn.execute(select(settings.c.key).limit(1)).first() is not None:
+                return False
+            conn.execute(insert(settings), [{"key": key, "value": value} for key, value in values.items()])
+            return True
 
     # --- liveness --------------------------------------------------------------------------
     def reap_stale(self) -> list[int]:

@@ -74,10 +74,22 @@ progress = Table(
     Column("data", JSON, nullable=False),
 )
 
+# The teacher's lab settings when a store is shared (efficiency.lab_settings): one row per setting, so every
+# app server and queue server of a class reads the same time limit, quota and disk cap.
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON),  # JSON null: no limit
+)
+
 
 def default_url() -> str:
-    if os.environ.get("EFFLAB_STORE"):
-        return os.environ["EFFLAB_STORE"]
+    return os.environ.get("EFFLAB_STORE") or personal_url()
+
+
+def personal_url() -> str:
+    """The personal lab's store: a SQLite file in this user's application-data folder, shared with no one."""
     return f"sqlite:///{paths.app_data_dir() / 'runs.sqlite'}"
 
 

@@ -21,7 +21,7 @@ from efficiency.ui.side_panel import chosen_country
 
 def for_this_lab(config: RunConfig) -> RunConfig:
     """What every run queued from a page takes: the teacher's time limit and the sidebar's country."""
-    limit_s = lab_settings.load().time_limit_s
+    limit_s = lab_settings.load(get_store()).time_limit_s
     if limit_s is not None:
         own = config.train.time_limit_s
         config.train.time_limit_s = limit_s if own is None else min(own, limit_s)
@@ -50,7 +50,7 @@ def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | 
 
 def _quota() -> int | None:
     """A student's queued requests at most, on a class server (the teacher's setting); none otherwise."""
-    return lab_settings.load().queue_quota if class_mode() else None
+    return lab_settings.load(get_store()).queue_quota if class_mode() else None
 
 
 def change_run(action: str, run_id: int) -> None:
