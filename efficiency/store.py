@@ -442,6 +442,31 @@ class RunStore:
         status = queue_status(self, run_id)
         return None if status is None else status.position
 
+    # --- kept models (efficiency.runs.disk_cap) -------------------------------------------------
+    def kept_models(self) -> list[tuple[int, str]]:
+        """(run id, model folder) of every ended run that kept its model, the longest ended first."""
+        query = (
+            select(runs.c.id, runs.c.model_path)
+            .where(runs.c.model_path.is_not(None), runs.c.status.not_in(ACTIVE))
+            .order_by(func.coalesce(runs.c.finished_at, runs.c.created_at), runs.c.id)
+        )
+        with self._read() as conn:
+            return [(row.id, row.model_path) for row in conn.execute(query)]
+
+    def forget_kept_model(self, run_id: int, model_path: str, why: str) -> bool:
+        """Clear an ended run's kept model (its folder is about to go) and say why on its card; False if it changed."""
+        with self._write() as conn:
+            row = conn.execute(
+                select(runs.c.metrics)
+                .where(runs.c.id == run_id, runs.c.model_path == model_path, runs.c.status.not_in(ACTIVE))
+                .with_for_update()
+            ).first()
+            if row is None:  # running again, deleted, or another machine got there first
+                return False
+            metrics = {**(row.metrics or {}), "save_error": why}
+            conn.execute(update(runs).where(runs.c.id == run_id).values(model_path=None, metrics=metrics))
+            return True
+
     # --- the lab's settings, when the store is shared (efficiency.lab_settings) ----------------
     def read_settings(self) -> dict[str, Any]:
         """The teacher's settings stored here, by name (empty when none was ever stored)."""
