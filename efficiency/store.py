@@ -83,6 +83,7 @@ class RunRecord:
     request: str | None = None  # shared by runs queued as one request (a lesson)
     owner: str | None = None  # the SHA-256 of the owner's token on a class server (efficiency.owners), never the token
     owner_name: str | None = None  # the name the owner typed, shown beside the run
+    queue_order: float | None = None  # where the teacher put it in its device's queue (None: the fair order)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -418,9 +419,8 @@ class RunStore:
 
     def last_starts(self) -> dict[tuple[str, str | None], float]:
         """When each owner's latest run started, per device: the fair queue's tie-break (efficiency.fair_queue)."""
-        query = select(runs.c.device, runs.c.owner, func.max(runs.c.started_at)).group_by(runs.c.device, runs.c.owner)
         with self._read() as conn:
-            return {(r[0], r[1]): r[2] for r in conn.execute(query.where(runs.c.started_at.is_not(None)))}
+            return _last_starts(conn)
 
     def progress_of(self, run_id: int, after_id: int = 0) -> list[dict[str, Any]]:
         """Progress rows of a run (each with its row id, so a live view can ask only for new ones)."""
@@ -441,6 +441,40 @@ class RunStore:
 
         status = queue_status(self, run_id)
         return None if status is None else status.position
+
+    def move_in_queue(self, run_id: int, where: str, actor: Actor | None = None) -> list[int]:
+        """The teacher moves a queued run 'up', 'down' or to the 'front' of its device's queue; returns the new order.
+
+        Every run queued on that device is then pinned in the order shown (efficiency.fair_queue), so the
+        teacher's order holds as runs start. Only the teacher may (a student is refused in words); None is
+        the lab itself (the personal lab, the command line).
+        """
+        from efficiency.fair_queue import fair_order
+
+        if actor is not None and actor.in_class and not actor.teacher:
+            raise EfficiencyError(
+                "Only the teacher can reorder the queue: the queue takes turns between students by itself."
+            )
+        if where not in ("up", "down", "front"):
+            raise ValueError(f"move {where!r}: 'up', 'down' or 'front'")
+        self.reap_stale()
+        with self._write() as conn:
+            record = conn.execute(select(runs.c.status, runs.c.device).where(runs.c.id == run_id)).first()
+            if record is None or record.status != "queued":
+                state = "gone" if record is None else record.status
+                raise EfficiencyError(f"Run {run_id} is {state}, no longer queued: only a waiting run can be moved.")
+            on_device = [RunRecord(**row) for row in conn.execute(
+                select(runs).where(runs.c.device == record.device, runs.c.status.in_(ACTIVE))).mappings()]  # fmt: skip
+            queued, running = ([r for r in on_device if r.status == s] for s in ("queued", "running"))
+            order = [r.id for r in fair_order(queued, running, _last_starts(conn))]
+            at = order.index(run_id)
+            to = {"up": max(at - 1, 0), "down": min(at + 1, len(order) - 1), "front": 0}[where]
+            order.insert(to, order.pop(at))
+            for rank, queued_id in enumerate(order, start=1):
+                conn.execute(
+                    update(runs).where(runs.c.id == queued_id, runs.c.status == "queued").values(queue_order=rank)
+                )
+            return order
 
     # --- kept models (efficiency.runs.disk_cap) -------------------------------------------------
     def kept_models(self) -> list[tuple[int, str]]:
@@ -537,6 +571,11 @@ class RunStore:
             if result.rowcount:
                 reaped.append(row.id)
         return reaped
+
+
+def _last_starts(conn: Connection) -> dict[tuple[str, str | None], float]:
+    query = select(runs.c.device, runs.c.owner, func.max(runs.c.started_at)).group_by(runs.c.device, runs.c.owner)
+    return {(r[0], r[1]): r[2] for r in conn.execute(query.where(runs.c.started_at.is_not(None)))}
 
 
 def _remove_upload(dataset: str) -> None:

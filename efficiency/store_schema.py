@@ -62,6 +62,7 @@ runs = Table(
     Column("request", String(200)),  # runs queued together (a lesson's runs) share it: a quota counts it once
     Column("owner", String(64)),  # SHA-256 of the owner's token (class server): the token itself is never stored
     Column("owner_name", String(100)),  # the name the owner typed
+    Column("queue_order", Float),  # the teacher's order of a device's queue (efficiency.fair_queue); None: fair
     sqlite_autoincrement=True,  # a deleted run's id is never given to a new run (links, logs, kept models)
 )
 

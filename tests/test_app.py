@@ -557,3 +557,43 @@ def test_the_teacher_sees_the_class_by_student_and_its_leaderboard_named_by_stud
         assert any(label.startswith("Ani (run") for label in labels) and any(lb.startswith("Budi") for lb in labels)
     finally:
         pin_guard.clear()
+
+
+def test_the_teacher_reorders_the_queue_on_the_class_view_and_a_student_is_refused(monkeypatch):
+    from efficiency.fair_queue import fair_order
+    from efficiency.owners import Actor, new_token
+    from efficiency.ui.identity import pin_guard
+
+    monkeypatch.setenv("EFFLAB_CLASS", "1")
+    monkeypatch.setenv("EFFLAB_TEACHER_PIN", "4711")
+    monkeypatch.setattr(scheduler.Scheduler, "start", lambda self: self)  # the runs stay queued for the test
+    pin_guard.clear()
+    store = RunStore()
+    config = {"name": "run", "seed": 42, "model": {"name": "tiny"}, "data": {"dataset": "nusax-senti/javanese"},
+              "train": {"epochs": 1}, "techniques": []}  # fmt: skip
+    ani, budi = Actor.student(new_token(), "Ani"), Actor.student(new_token(), "Budi")
+    first, second, budis = (store.create_run(config, device="cpu", owner=who) for who in (ani, ani, budi))
+
+    def queue() -> list[int]:
+        return [r.id for r in fair_order([r for r in store.active() if r.status == "queued"], [])]
+
+    try:
+        as_student = page("compare", me=budi.token)
+        assert not any(str(b.key).startswith("class-queue-") for b in as_student.button), "no reordering for a student"
+        as_teacher = page("compare", me=new_token())
+        as_teacher.text_input(key="teacher-pin").set_value("4711").run()
+        (view,) = [e for e in as_teacher.expander if e.label.startswith("Class view")]
+        assert [t.value for t in view.text][:3] == [f"1. Run {first}: run (Ani)", f"2. Run {budis}: run (Budi)",
+                                                    f"3. Run {second}: run (Ani)"]  # fmt: skip
+        as_teacher.button(key=f"class-queue-front-{second}").click().run()
+        assert queue() == [second, first, budis]
+        as_teacher.button(key=f"class-queue-up-{budis}").click().run()
+        assert queue() == [second, budis, first]
+        # The PIN typed wrong in the same browser: a student now, whose click is refused in words.
+        as_teacher.text_input(key="teacher-pin").set_value("0000")
+        as_teacher.button(key=f"class-queue-front-{first}").click().run()
+        assert any("Only the teacher can reorder the queue" in as_typed(e.value) for e in as_teacher.error)
+        assert queue() == [second, budis, first], "the refused move changed nothing"
+        assert not any(e.label.startswith("Class view") for e in as_teacher.expander)
+    finally:
+        pin_guard.clear()
