@@ -12,6 +12,7 @@ deferred transaction fails at once instead of waiting. A run whose process died 
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import socket
@@ -19,6 +20,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 from typing import Any
 
 from sqlalchemy import (
@@ -33,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from efficiency import paths, processes, unsaved
-from efficiency.errors import EfficiencyError
+from efficiency.errors import DataError, EfficiencyError
 from efficiency.finite import dumps, record_non_finite
 from efficiency.owners import Actor
 from efficiency.store_schema import (
@@ -45,6 +47,7 @@ from efficiency.store_schema import (
     runs,
     settings,
     sqlite_pragmas,
+    uploads,
 )
 from efficiency.store_url import masked, reason
 
@@ -383,14 +386,21 @@ class RunStore:
                     f"Run {run_id} is {status}: stop it first (`runs stop {run_id}`), then delete it."
                 )
             model_path = conn.execute(select(runs.c.model_path).where(runs.c.id == run_id)).scalar()
-            dataset = conn.execute(select(runs.c.dataset).where(runs.c.id == run_id)).scalar()
+            dataset = conn.execute(select(runs.c.dataset).where(runs.c.id == run_id)).scalar() or ""
             conn.execute(delete(progress).where(progress.c.run_id == run_id))
             deleted = conn.execute(delete(runs).where(runs.c.id == run_id)).rowcount == 1
-            still_used = conn.execute(select(runs.c.id).where(runs.c.dataset == dataset).limit(1)).first()
+            # An upload is named alike on every machine (each keeps it in its own uploads folder): match the name.
+            name = PurePath(dataset).name
+            same_file = (runs.c.dataset == dataset) | runs.c.dataset.endswith(f"/{name}", autoescape=True)
+            still_used = conn.execute(select(runs.c.id).where(same_file).limit(1)).first()
+            stored_upload = bool(deleted and dataset and still_used is None and
+                                 conn.execute(delete(uploads).where(uploads.c.name == name)).rowcount)  # fmt: skip
         if deleted and model_path:
             _remove_kept_model(model_path)
         if deleted and dataset and still_used is None:
             _remove_upload(dataset)
+            if stored_upload:  # this machine's copy of it, wherever the run was queued
+                _remove_upload(str(paths.uploads_dir() / name))
         return deleted
 
     # --- reads -----------------------------------------------------------------------------
@@ -501,6 +511,33 @@ class RunStore:
             conn.execute(update(runs).where(runs.c.id == run_id).values(model_path=None, metrics=metrics))
             return True
 
+    # --- uploaded files (efficiency.runs.uploads) ----------------------------------------------
+    def put_upload(self, path: Path) -> str:
+        """Keep an uploaded file (named as in the uploads folder, at most 50 MiB) so any server can run it."""
+        from efficiency.data.userfile import MAX_FILE_MIB
+
+        if path.stat().st_size > MAX_FILE_MIB * 2**20:
+            raise DataError(f"{path.name[13:]} is larger than {MAX_FILE_MIB} MiB: upload a sample of it.")
+        content = path.read_bytes()
+        row = {"name": path.name, "sha256": hashlib.sha256(content).hexdigest(), "size_bytes": len(content),
+               "content": content, "created_at": time.time()}  # fmt: skip
+        with self._write() as conn:
+            statement = _upsert(conn, uploads)
+            if statement is not None:  # the same file uploaded on two machines at once: the first is kept
+                conn.execute(statement.on_conflict_do_nothing(index_elements=[uploads.c.name]), row)
+            elif conn.execute(select(uploads.c.name).where(uploads.c.name == path.name)).first() is None:
+                conn.execute(insert(uploads), row)
+        return path.name
+
+    def upload_digest(self, name: str) -> str | None:
+        """The SHA-256 of the uploaded file kept under `name`, or None when the store holds no such file."""
+        with self._read() as conn:
+            return conn.execute(select(uploads.c.sha256).where(uploads.c.name == name)).scalar()
+
+    def upload_content(self, name: str) -> bytes | None:
+        with self._read() as conn:
+            return conn.execute(select(uploads.c.content).where(uploads.c.name == name)).scalar()
+
     # --- the lab's settings, when the store is shared (efficiency.lab_settings) ----------------
     def read_settings(self) -> dict[str, Any]:
         """The teacher's settings stored here, by name (empty when none was ever stored)."""
@@ -511,9 +548,8 @@ class RunStore:
         """Store each setting in one transaction (a key written by two machines at once: the later wins)."""
         rows = [{"key": key, "value": value} for key, value in values.items()]
         with self._write() as conn:
-            dialect = conn.dialect.name
-            if dialect in ("postgresql", "sqlite"):  # both speak INSERT ... ON CONFLICT DO UPDATE
-                statement = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(settings)
+            statement = _upsert(conn, settings)
+            if statement is not None:
                 update_value = {"value": statement.excluded.value}
                 conn.execute(statement.on_conflict_do_update(index_elements=[settings.c.key], set_=update_value), rows)
             else:
@@ -573,6 +609,14 @@ class RunStore:
         return reaped
 
 
+def _upsert(conn: Connection, table: Any) -> Any:
+    """INSERT ... ON CONFLICT for PostgreSQL and SQLite, which both speak it; None for other databases."""
+    dialect = conn.dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        return None
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)
+
+
 def _last_starts(conn: Connection) -> dict[tuple[str, str | None], float]:
     query = select(runs.c.device, runs.c.owner, func.max(runs.c.started_at)).group_by(runs.c.device, runs.c.owner)
     return {(r[0], r[1]): r[2] for r in conn.execute(query.where(runs.c.started_at.is_not(None)))}
@@ -580,8 +624,6 @@ def _last_starts(conn: Connection) -> dict[tuple[str, str | None], float]:
 
 def _remove_upload(dataset: str) -> None:
     """Delete an uploaded file that no run uses any more, only inside the lab's uploads folder."""
-    from pathlib import Path
-
     from efficiency.data.userfile import is_upload
 
     if is_upload(dataset, paths.uploads_dir()):
@@ -591,7 +633,6 @@ def _remove_upload(dataset: str) -> None:
 def _remove_kept_model(model_path: str) -> None:
     """Delete a run's kept weights, only inside the lab's own models folder."""
     import shutil
-    from pathlib import Path
 
     folder = Path(model_path).resolve()
     if paths.models_dir().resolve() in folder.parents:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -73,6 +74,18 @@ progress = Table(
     Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), index=True, nullable=False),
     Column("t", Float, nullable=False),
     Column("data", JSON, nullable=False),
+)
+
+# Uploaded datasets (at most 50 MiB), so any machine serving the class's queue can run them: each is named as in
+# an uploads folder (its content hash's first 12 hex digits, then its own name) and kept as plain bytes.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
 )
 
 # The teacher's lab settings when a store is shared (efficiency.lab_settings): one row per setting, so every

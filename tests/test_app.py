@@ -259,6 +259,26 @@ def test_choosing_an_upload_before_the_file_says_what_to_do():
     assert any("Choose a model and a dataset to go on" in i.value for i in at.info)
 
 
+def test_a_run_queued_on_an_uploaded_file_keeps_the_file_in_the_store(sentiment_csv, monkeypatch):
+    import io
+
+    from efficiency.data.userfile import save_upload
+
+    monkeypatch.setattr(scheduler.Scheduler, "start", lambda self: self)  # the run stays queued for the test
+    path = save_upload(io.BytesIO(sentiment_csv.read_bytes()), sentiment_csv.name, paths.uploads_dir())
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["exp-upload-path"] = str(path)  # uploaded earlier in this session (AppTest cannot upload)
+    at.run()
+    at.switch_page("pages/experiment.py").run()
+    at.selectbox(key="exp.model").set_value("tiny").run()
+    at.selectbox(key="exp.dataset").set_value("⬆ your own CSV/TSV file").run()
+    at.button(key="exp.train-button").click().run()
+    assert not at.exception, at.exception
+    run_id = int(at.query_params["run"][0])
+    assert RunStore().get(run_id).dataset == str(path)
+    assert RunStore().upload_digest(path.name) is not None, "any machine serving the queue can run it"
+
+
 def test_switching_a_technique_on_shows_its_settings_and_a_bad_combination_is_refused():
     at = page("experiment")
     at.toggle(key="exp.on.amp").set_value(True).run()

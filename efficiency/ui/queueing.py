@@ -12,6 +12,7 @@ from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
 from efficiency.lessons import Plan, queue_missing
 from efficiency.runs.checks import checked_device, device_name
+from efficiency.runs.uploads import keep_in_store
 from efficiency.store import RunRecord
 from efficiency.ui.identity import class_mode, current_actor
 from efficiency.ui.plain import show_error
@@ -38,10 +39,11 @@ def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | 
         show_error(str(exc))
         return None
     try:
+        keep_in_store(config.data.dataset, get_store())  # an uploaded file: any machine of the class can run it
         run_id = get_store().create_run(
             config.to_dict(), device=device, estimate=predicted, owner=current_actor(), quota=_quota()
         )
-    except EfficiencyError as exc:  # a student's queue quota on a class server
+    except EfficiencyError as exc:  # a student's queue quota on a class server, a file too large
         show_error(str(exc))
         return None
     get_scheduler().wake()
