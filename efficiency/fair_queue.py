@@ -51,6 +51,20 @@ def fair_order(
     return [*pinned, *(record for _rank, record in sorted(ranked, key=lambda t: t[0]))]
 
 
+def in_start_order(
+    active: Sequence[QueuedRun], last_started: Mapping[tuple[str, str | None], float] | None = None
+) -> list[QueuedRun]:
+    """Active runs as a queue panel lists them: the running ones, then each device's queued runs in start order."""
+    running = [r for r in active if r.status == "running"]
+    queued = [r for r in active if r.status == "queued"]
+    waiting = [
+        record
+        for device in sorted({r.device for r in queued})
+        for record in fair_order([r for r in queued if r.device == device], running, last_started)
+    ]
+    return [*running, *waiting]
+
+
 @dataclass
 class QueueStatus:
     """Where a run stands in the queue and why it waits, in words a student reads on the page."""

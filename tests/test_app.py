@@ -609,6 +609,8 @@ def test_the_teacher_reorders_the_queue_on_the_class_view_and_a_student_is_refus
         assert queue() == [second, first, budis]
         as_teacher.button(key=f"class-queue-up-{budis}").click().run()
         assert queue() == [second, budis, first]
+        shown = [link.proto.label for link in as_teacher.sidebar.get("page_link")]  # every browser's queue panel
+        assert shown[0] == f"Run {second}: queued #1 on cpu" and shown[2] == f"Run {first}: queued #3 on cpu"
         # The PIN typed wrong in the same browser: a student now, whose click is refused in words.
         as_teacher.text_input(key="teacher-pin").set_value("0000")
         as_teacher.button(key=f"class-queue-front-{first}").click().run()

@@ -13,7 +13,7 @@ from efficiency import charts
 from efficiency.compare import pareto_mask
 from efficiency.errors import EfficiencyError
 from efficiency.export import export_runs
-from efficiency.fair_queue import fair_order
+from efficiency.fair_queue import in_start_order
 from efficiency.figures import figure, shown
 from efficiency.store import RunRecord
 from efficiency.ui.display import chart
@@ -47,17 +47,13 @@ def class_view(records: list[RunRecord], dataset: str) -> None:
 def queue_order() -> None:
     """Each device's queue in the order runs will start, with the teacher's buttons to move a run."""
     store = get_store()
-    active = store.active()
-    queued = [r for r in active if r.status == "queued"]
+    queued = [r for r in in_start_order(store.active(), store.last_starts()) if r.status == "queued"]
     if not queued:
         st.caption("No run is waiting in the queue.")
         return
-    running = [r for r in active if r.status == "running"]
-    starts = store.last_starts()
-    for device in sorted({r.device for r in queued}):
+    for device in dict.fromkeys(r.device for r in queued):
         st.markdown(f"**Queue on {escaped(device)}**, in the order runs start:")
-        on_device = fair_order([r for r in queued if r.device == device], running, starts)
-        for place, record in enumerate(on_device, start=1):
+        for place, record in enumerate((r for r in queued if r.device == device), start=1):
             left, up, down, front = st.columns([6, 1, 1, 1], vertical_alignment="center")
             who = record.owner_name or UNNAMED
             left.text(f"{place}. Run {record.id}: {record.name or 'unnamed'} ({who})")

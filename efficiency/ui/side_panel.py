@@ -7,6 +7,7 @@ import dataclasses
 import streamlit as st
 
 from efficiency import lab_settings
+from efficiency.fair_queue import in_start_order
 from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, resolve_country
 from efficiency.runs.calibrations import active_calibrations
 from efficiency.ui.display import STATUS_ICONS, presentation_css
@@ -123,7 +124,8 @@ def teacher_settings(current: lab_settings.LabSettings) -> None:
 
 def queue_panel() -> None:
     """What the machine is doing for everyone: the run training on each device and the queue behind it."""
-    active = get_store().active()
+    store = get_store()
+    active = in_start_order(store.active(), store.last_starts())  # queued runs numbered as they will start
     measuring = active_calibrations()
     for what in measuring:
         st.caption(f":material/speed: Measuring this machine for predictions ({what}): a few seconds.")
