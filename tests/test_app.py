@@ -587,6 +587,7 @@ def test_the_teacher_reorders_the_queue_on_the_class_view_and_a_student_is_refus
     monkeypatch.setenv("EFFLAB_CLASS", "1")
     monkeypatch.setenv("EFFLAB_TEACHER_PIN", "4711")
     monkeypatch.setattr(scheduler.Scheduler, "start", lambda self: self)  # the runs stay queued for the test
+    monkeypatch.setenv("EFFLAB_STORE", f"sqlite:///{paths.app_data_dir() / 'class.sqlite'}")  # a class's store
     pin_guard.clear()
     store = RunStore()
     config = {"name": "run", "seed": 42, "model": {"name": "tiny"}, "data": {"dataset": "nusax-senti/javanese"},
@@ -600,11 +601,14 @@ def test_the_teacher_reorders_the_queue_on_the_class_view_and_a_student_is_refus
     try:
         as_student = page("compare", me=budi.token)
         assert not any(str(b.key).startswith("class-queue-") for b in as_student.button), "no reordering for a student"
+        assert any("Requests waiting per student: 3." in c.value for c in as_student.sidebar.caption), "read-only"
         as_teacher = page("compare", me=new_token())
         as_teacher.text_input(key="teacher-pin").set_value("4711").run()
         (view,) = [e for e in as_teacher.expander if e.label.startswith("Class view")]
         assert [t.value for t in view.text][:3] == [f"1. Run {first}: run (Ani)", f"2. Run {budis}: run (Budi)",
                                                     f"3. Run {second}: run (Ani)"]  # fmt: skip
+        next(n for n in as_teacher.number_input if n.label == "Requests waiting per student").set_value(5).run()
+        assert store.read_settings()["queue_quota"] == 5, "the class's store holds the teacher's settings"
         as_teacher.button(key=f"class-queue-front-{second}").click().run()
         assert queue() == [second, first, budis]
         as_teacher.button(key=f"class-queue-up-{budis}").click().run()
