@@ -5,6 +5,10 @@ earlier, or running now). Runs start by turn; among equal turns the owner whose 
 longest ago goes first (so the turns go round), then the older run. A student's first run thus goes
 before anyone's second; in a personal lab (no owners) every run has the one owner and the order is plain
 first come, first served. The scheduler starts runs in this order and `queue_status` explains it.
+
+The teacher may reorder a device's queue (`RunStore.move_in_queue`): that pins every run then queued on
+the device in the order the teacher left it (`queue_order`). Pinned runs start first, in that order; runs
+queued later wait behind them in the fair order, their turns counting the pinned runs of their owner.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ class QueuedRun(Protocol):
     device: str
     owner: str | None
     owner_name: str | None
+    queue_order: float | None  # the teacher's order (lowest first); None: the fair order
 
 
 def fair_order(
@@ -36,13 +41,28 @@ def fair_order(
     `last_started`: when each (device, owner)'s latest run started (`RunStore.last_starts`).
     """
     last_started = last_started or {}
-    turns: Counter[tuple[str, str | None]] = Counter((r.device, r.owner) for r in running)
+    pinned = sorted((r for r in queued if r.queue_order is not None), key=lambda r: (r.queue_order, r.id))
+    turns: Counter[tuple[str, str | None]] = Counter((r.device, r.owner) for r in [*running, *pinned])
     ranked = []
-    for record in sorted(queued, key=lambda r: r.id):
+    for record in sorted((r for r in queued if r.queue_order is None), key=lambda r: r.id):
         key = (record.device, record.owner)
         ranked.append(((turns[key], last_started.get(key, 0.0), record.id), record))
         turns[key] += 1
-    return [record for _rank, record in sorted(ranked, key=lambda t: t[0])]
+    return [*pinned, *(record for _rank, record in sorted(ranked, key=lambda t: t[0]))]
+
+
+def in_start_order(
+    active: Sequence[QueuedRun], last_started: Mapping[tuple[str, str | None], float] | None = None
+) -> list[QueuedRun]:
+    """Active runs as a queue panel lists them: the running ones, then each device's queued runs in start order."""
+    running = [r for r in active if r.status == "running"]
+    queued = [r for r in active if r.status == "queued"]
+    waiting = [
+        record
+        for device in sorted({r.device for r in queued})
+        for record in fair_order([r for r in queued if r.device == device], running, last_started)
+    ]
+    return [*running, *waiting]
 
 
 @dataclass
@@ -76,6 +96,8 @@ def queue_status(store: RunStore, run_id: int) -> QueueStatus | None:
     status = QueueStatus(run_id, "queued", record.device, len(ahead) + 1, [r.id for r in ahead], own,
                          [r.id for r in running])  # fmt: skip
     status.reason = _reason(record, ahead, own, running)
+    if any(r.queue_order is not None for r in [record, *ahead]):
+        status.reason += " The teacher has set the order of this queue."
     return status
 
 

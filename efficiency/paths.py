@@ -47,7 +47,7 @@ def models_dir() -> Path:
 def uploads_dir() -> Path:
     """Files uploaded on the Experiment page (the worker reads them here; each goes with its last run).
 
-    $EFFLAB_UPLOADS moves them (a folder several machines mount, so any of them can run an upload).
+    $EFFLAB_UPLOADS moves them. Each machine has its own: the run store carries an upload to the others.
     """
     path = Path(os.environ.get("EFFLAB_UPLOADS") or app_data_dir() / "uploads")
     path.mkdir(parents=True, exist_ok=True)

@@ -12,12 +12,15 @@ deferred transaction fails at once instead of waiting. A run whose process died 
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 from typing import Any
 
 from sqlalchemy import (
@@ -32,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from efficiency import paths, processes, unsaved
-from efficiency.errors import EfficiencyError
+from efficiency.errors import DataError, EfficiencyError
 from efficiency.finite import dumps, record_non_finite
 from efficiency.owners import Actor
 from efficiency.store_schema import (
@@ -42,13 +45,16 @@ from efficiency.store_schema import (
     default_url,
     progress,
     runs,
+    settings,
     sqlite_pragmas,
+    uploads,
 )
 from efficiency.store_url import masked, reason
 
 STATUSES = ("queued", "running", "finished", "failed", "stopped", "interrupted")
 ACTIVE = ("queued", "running")
 STALE_AFTER_S = 30.0  # a heartbeat older than this, from another host, means the run is gone
+SETTINGS_LOCK_KEY = 0x45464C53  # "EFLS": PostgreSQL's advisory lock while a first machine seeds the settings
 
 
 @dataclass
@@ -80,6 +86,7 @@ class RunRecord:
     request: str | None = None  # shared by runs queued as one request (a lesson)
     owner: str | None = None  # the SHA-256 of the owner's token on a class server (efficiency.owners), never the token
     owner_name: str | None = None  # the name the owner typed, shown beside the run
+    queue_order: float | None = None  # where the teacher put it in its device's queue (None: the fair order)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -379,14 +386,21 @@ class RunStore:
                     f"Run {run_id} is {status}: stop it first (`runs stop {run_id}`), then delete it."
                 )
             model_path = conn.execute(select(runs.c.model_path).where(runs.c.id == run_id)).scalar()
-            dataset = conn.execute(select(runs.c.dataset).where(runs.c.id == run_id)).scalar()
+            dataset = conn.execute(select(runs.c.dataset).where(runs.c.id == run_id)).scalar() or ""
             conn.execute(delete(progress).where(progress.c.run_id == run_id))
             deleted = conn.execute(delete(runs).where(runs.c.id == run_id)).rowcount == 1
-            still_used = conn.execute(select(runs.c.id).where(runs.c.dataset == dataset).limit(1)).first()
+            # An upload is named alike on every machine (each keeps it in its own uploads folder): match the name.
+            name = PurePath(dataset).name
+            same_file = (runs.c.dataset == dataset) | runs.c.dataset.endswith(f"/{name}", autoescape=True)
+            still_used = conn.execute(select(runs.c.id).where(same_file).limit(1)).first()
+            stored_upload = bool(deleted and dataset and still_used is None and
+                                 conn.execute(delete(uploads).where(uploads.c.name == name)).rowcount)  # fmt: skip
         if deleted and model_path:
             _remove_kept_model(model_path)
         if deleted and dataset and still_used is None:
             _remove_upload(dataset)
+            if stored_upload:  # this machine's copy of it, wherever the run was queued
+                _remove_upload(str(paths.uploads_dir() / name))
         return deleted
 
     # --- reads -----------------------------------------------------------------------------
@@ -415,9 +429,8 @@ class RunStore:
 
     def last_starts(self) -> dict[tuple[str, str | None], float]:
         """When each owner's latest run started, per device: the fair queue's tie-break (efficiency.fair_queue)."""
-        query = select(runs.c.device, runs.c.owner, func.max(runs.c.started_at)).group_by(runs.c.device, runs.c.owner)
         with self._read() as conn:
-            return {(r[0], r[1]): r[2] for r in conn.execute(query.where(runs.c.started_at.is_not(None)))}
+            return _last_starts(conn)
 
     def progress_of(self, run_id: int, after_id: int = 0) -> list[dict[str, Any]]:
         """Progress rows of a run (each with its row id, so a live view can ask only for new ones)."""
@@ -438,6 +451,120 @@ class RunStore:
 
         status = queue_status(self, run_id)
         return None if status is None else status.position
+
+    def move_in_queue(self, run_id: int, where: str, actor: Actor | None = None) -> list[int]:
+        """The teacher moves a queued run 'up', 'down' or to the 'front' of its device's queue; returns the new order.
+
+        Every run queued on that device is then pinned in the order shown (efficiency.fair_queue), so the
+        teacher's order holds as runs start. Only the teacher may (a student is refused in words); None is
+        the lab itself (the personal lab, the command line).
+        """
+        from efficiency.fair_queue import fair_order
+
+        if actor is not None and actor.in_class and not actor.teacher:
+            raise EfficiencyError(
+                "Only the teacher can reorder the queue: the queue takes turns between students by itself."
+            )
+        if where not in ("up", "down", "front"):
+            raise ValueError(f"move {where!r}: 'up', 'down' or 'front'")
+        self.reap_stale()
+        with self._write() as conn:
+            record = conn.execute(select(runs.c.status, runs.c.device).where(runs.c.id == run_id)).first()
+            if record is None or record.status != "queued":
+                state = "gone" if record is None else record.status
+                raise EfficiencyError(f"Run {run_id} is {state}, no longer queued: only a waiting run can be moved.")
+            on_device = [RunRecord(**row) for row in conn.execute(
+                select(runs).where(runs.c.device == record.device, runs.c.status.in_(ACTIVE))).mappings()]  # fmt: skip
+            queued, running = ([r for r in on_device if r.status == s] for s in ("queued", "running"))
+            order = [r.id for r in fair_order(queued, running, _last_starts(conn))]
+            at = order.index(run_id)
+            to = {"up": max(at - 1, 0), "down": min(at + 1, len(order) - 1), "front": 0}[where]
+            order.insert(to, order.pop(at))
+            for rank, queued_id in enumerate(order, start=1):
+                conn.execute(
+                    update(runs).where(runs.c.id == queued_id, runs.c.status == "queued").values(queue_order=rank)
+                )
+            return order
+
+    # --- kept models (efficiency.runs.disk_cap) -------------------------------------------------
+    def kept_models(self) -> list[tuple[int, str]]:
+        """(run id, model folder) of every ended run that kept its model, the longest ended first."""
+        query = (
+            select(runs.c.id, runs.c.model_path)
+            .where(runs.c.model_path.is_not(None), runs.c.status.not_in(ACTIVE))
+            .order_by(func.coalesce(runs.c.finished_at, runs.c.created_at), runs.c.id)
+        )
+        with self._read() as conn:
+            return [(row.id, row.model_path) for row in conn.execute(query)]
+
+    def forget_kept_model(self, run_id: int, model_path: str, why: str) -> bool:
+        """Clear an ended run's kept model (its folder is about to go) and say why on its card; False if it changed."""
+        with self._write() as conn:
+            row = conn.execute(
+                select(runs.c.metrics)
+                .where(runs.c.id == run_id, runs.c.model_path == model_path, runs.c.status.not_in(ACTIVE))
+                .with_for_update()
+            ).first()
+            if row is None:  # running again, deleted, or another machine got there first
+                return False
+            metrics = {**(row.metrics or {}), "save_error": why}
+            conn.execute(update(runs).where(runs.c.id == run_id).values(model_path=None, metrics=metrics))
+            return True
+
+    # --- uploaded files (efficiency.runs.uploads) ----------------------------------------------
+    def put_upload(self, path: Path) -> str:
+        """Keep an uploaded file (named as in the uploads folder, at most 50 MiB) so any server can run it."""
+        from efficiency.data.userfile import MAX_FILE_MIB
+
+        if path.stat().st_size > MAX_FILE_MIB * 2**20:
+            raise DataError(f"{path.name[13:]} is larger than {MAX_FILE_MIB} MiB: upload a sample of it.")
+        content = path.read_bytes()
+        row = {"name": path.name, "sha256": hashlib.sha256(content).hexdigest(), "size_bytes": len(content),
+               "content": content, "created_at": time.time()}  # fmt: skip
+        with self._write() as conn:
+            statement = _upsert(conn, uploads)
+            if statement is not None:  # the same file uploaded on two machines at once: the first is kept
+                conn.execute(statement.on_conflict_do_nothing(index_elements=[uploads.c.name]), row)
+            elif conn.execute(select(uploads.c.name).where(uploads.c.name == path.name)).first() is None:
+                conn.execute(insert(uploads), row)
+        return path.name
+
+    def upload_digest(self, name: str) -> str | None:
+        """The SHA-256 of the uploaded file kept under `name`, or None when the store holds no such file."""
+        with self._read() as conn:
+            return conn.execute(select(uploads.c.sha256).where(uploads.c.name == name)).scalar()
+
+    def upload_content(self, name: str) -> bytes | None:
+        with self._read() as conn:
+            return conn.execute(select(uploads.c.content).where(uploads.c.name == name)).scalar()
+
+    # --- the lab's settings, when the store is shared (efficiency.lab_settings) ----------------
+    def read_settings(self) -> dict[str, Any]:
+        """The teacher's settings stored here, by name (empty when none was ever stored)."""
+        with self._read() as conn:
+            return {row.key: row.value for row in conn.execute(select(settings.c.key, settings.c.value))}
+
+    def write_settings(self, values: Mapping[str, Any]) -> None:
+        """Store each setting in one transaction (a key written by two machines at once: the later wins)."""
+        rows = [{"key": key, "value": value} for key, value in values.items()]
+        with self._write() as conn:
+            statement = _upsert(conn, settings)
+            if statement is not None:
+                update_value = {"value": statement.excluded.value}
+                conn.execute(statement.on_conflict_do_update(index_elements=[settings.c.key], set_=update_value), rows)
+            else:
+                conn.execute(delete(settings).where(settings.c.key.in_(list(values))))
+                conn.execute(insert(settings), rows)
+
+    def seed_settings(self, values: Mapping[str, Any]) -> bool:
+        """Store `values` only if the store holds no setting yet (a first machine's local file, once); True if so."""
+        with self._write() as conn:
+            if not self.is_sqlite:  # SQLite's IMMEDIATE transaction already lets one writer in
+                conn.execute(select(func.pg_advisory_xact_lock(SETTINGS_LOCK_KEY)))
+            if conn.execute(select(settings.c.key).limit(1)).first() is not None:
+                return False
+            conn.execute(insert(settings), [{"key": key, "value": value} for key, value in values.items()])
+            return True
 
     # --- liveness --------------------------------------------------------------------------
     def reap_stale(self) -> list[int]:
@@ -482,10 +609,21 @@ class RunStore:
         return reaped
 
 
+def _upsert(conn: Connection, table: Any) -> Any:
+    """INSERT ... ON CONFLICT for PostgreSQL and SQLite, which both speak it; None for other databases."""
+    dialect = conn.dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        return None
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)
+
+
+def _last_starts(conn: Connection) -> dict[tuple[str, str | None], float]:
+    query = select(runs.c.device, runs.c.owner, func.max(runs.c.started_at)).group_by(runs.c.device, runs.c.owner)
+    return {(r[0], r[1]): r[2] for r in conn.execute(query.where(runs.c.started_at.is_not(None)))}
+
+
 def _remove_upload(dataset: str) -> None:
     """Delete an uploaded file that no run uses any more, only inside the lab's uploads folder."""
-    from pathlib import Path
-
     from efficiency.data.userfile import is_upload
 
     if is_upload(dataset, paths.uploads_dir()):
@@ -495,7 +633,6 @@ def _remove_upload(dataset: str) -> None:
 def _remove_kept_model(model_path: str) -> None:
     """Delete a run's kept weights, only inside the lab's own models folder."""
     import shutil
-    from pathlib import Path
 
     folder = Path(model_path).resolve()
     if paths.models_dir().resolve() in folder.parents:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -62,6 +63,7 @@ runs = Table(
     Column("request", String(200)),  # runs queued together (a lesson's runs) share it: a quota counts it once
     Column("owner", String(64)),  # SHA-256 of the owner's token (class server): the token itself is never stored
     Column("owner_name", String(100)),  # the name the owner typed
+    Column("queue_order", Float),  # the teacher's order of a device's queue (efficiency.fair_queue); None: fair
     sqlite_autoincrement=True,  # a deleted run's id is never given to a new run (links, logs, kept models)
 )
 
@@ -74,10 +76,34 @@ progress = Table(
     Column("data", JSON, nullable=False),
 )
 
+# Uploaded datasets (at most 50 MiB), so any machine serving the class's queue can run them: each is named as in
+# an uploads folder (its content hash's first 12 hex digits, then its own name) and kept as plain bytes.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# The teacher's lab settings when a store is shared (efficiency.lab_settings): one row per setting, so every
+# app server and queue server of a class reads the same time limit, quota and disk cap.
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON),  # JSON null: no limit
+)
+
 
 def default_url() -> str:
-    if os.environ.get("EFFLAB_STORE"):
-        return os.environ["EFFLAB_STORE"]
+    return os.environ.get("EFFLAB_STORE") or personal_url()
+
+
+def personal_url() -> str:
+    """The personal lab's store: a SQLite file in this user's application-data folder, shared with no one."""
     return f"sqlite:///{paths.app_data_dir() / 'runs.sqlite'}"
 
 

@@ -259,6 +259,26 @@ def test_choosing_an_upload_before_the_file_says_what_to_do():
     assert any("Choose a model and a dataset to go on" in i.value for i in at.info)
 
 
+def test_a_run_queued_on_an_uploaded_file_keeps_the_file_in_the_store(sentiment_csv, monkeypatch):
+    import io
+
+    from efficiency.data.userfile import save_upload
+
+    monkeypatch.setattr(scheduler.Scheduler, "start", lambda self: self)  # the run stays queued for the test
+    path = save_upload(io.BytesIO(sentiment_csv.read_bytes()), sentiment_csv.name, paths.uploads_dir())
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["exp-upload-path"] = str(path)  # uploaded earlier in this session (AppTest cannot upload)
+    at.run()
+    at.switch_page("pages/experiment.py").run()
+    at.selectbox(key="exp.model").set_value("tiny").run()
+    at.selectbox(key="exp.dataset").set_value("⬆ your own CSV/TSV file").run()
+    at.button(key="exp.train-button").click().run()
+    assert not at.exception, at.exception
+    run_id = int(at.query_params["run"][0])
+    assert RunStore().get(run_id).dataset == str(path)
+    assert RunStore().upload_digest(path.name) is not None, "any machine serving the queue can run it"
+
+
 def test_switching_a_technique_on_shows_its_settings_and_a_bad_combination_is_refused():
     at = page("experiment")
     at.toggle(key="exp.on.amp").set_value(True).run()
@@ -615,3 +635,49 @@ def test_the_languages_lesson_shows_the_tokenizer_lens_per_language_and_on_the_s
     assert not at.exception
     assert "seneng" in at.code[0].value.replace("##", "") or "sen" in at.code[0].value
     assert any("pieces for 6 words" in c.value for c in at.caption)
+
+
+def test_the_teacher_reorders_the_queue_on_the_class_view_and_a_student_is_refused(monkeypatch):
+    from efficiency.fair_queue import fair_order
+    from efficiency.owners import Actor, new_token
+    from efficiency.ui.identity import pin_guard
+
+    monkeypatch.setenv("EFFLAB_CLASS", "1")
+    monkeypatch.setenv("EFFLAB_TEACHER_PIN", "4711")
+    monkeypatch.setattr(scheduler.Scheduler, "start", lambda self: self)  # the runs stay queued for the test
+    monkeypatch.setenv("EFFLAB_STORE", f"sqlite:///{paths.app_data_dir() / 'class.sqlite'}")  # a class's store
+    pin_guard.clear()
+    store = RunStore()
+    config = {"name": "run", "seed": 42, "model": {"name": "tiny"}, "data": {"dataset": "nusax-senti/javanese"},
+              "train": {"epochs": 1}, "techniques": []}  # fmt: skip
+    ani, budi = Actor.student(new_token(), "Ani"), Actor.student(new_token(), "Budi")
+    first, second, budis = (store.create_run(config, device="cpu", owner=who) for who in (ani, ani, budi))
+
+    def queue() -> list[int]:
+        return [r.id for r in fair_order([r for r in store.active() if r.status == "queued"], [])]
+
+    try:
+        as_student = page("compare", me=budi.token)
+        assert not any(str(b.key).startswith("class-queue-") for b in as_student.button), "no reordering for a student"
+        assert any("Requests waiting per student: 3." in c.value for c in as_student.sidebar.caption), "read-only"
+        as_teacher = page("compare", me=new_token())
+        as_teacher.text_input(key="teacher-pin").set_value("4711").run()
+        (view,) = [e for e in as_teacher.expander if e.label.startswith("Class view")]
+        assert [t.value for t in view.text][:3] == [f"1. Run {first}: run (Ani)", f"2. Run {budis}: run (Budi)",
+                                                    f"3. Run {second}: run (Ani)"]  # fmt: skip
+        next(n for n in as_teacher.number_input if n.label == "Requests waiting per student").set_value(5).run()
+        assert store.read_settings()["queue_quota"] == 5, "the class's store holds the teacher's settings"
+        as_teacher.button(key=f"class-queue-front-{second}").click().run()
+        assert queue() == [second, first, budis]
+        as_teacher.button(key=f"class-queue-up-{budis}").click().run()
+        assert queue() == [second, budis, first]
+        shown = [link.proto.label for link in as_teacher.sidebar.get("page_link")]  # every browser's queue panel
+        assert shown[0] == f"Run {second}: queued #1 on cpu" and shown[2] == f"Run {first}: queued #3 on cpu"
+        # The PIN typed wrong in the same browser: a student now, whose click is refused in words.
+        as_teacher.text_input(key="teacher-pin").set_value("0000")
+        as_teacher.button(key=f"class-queue-front-{first}").click().run()
+        assert any("Only the teacher can reorder the queue" in as_typed(e.value) for e in as_teacher.error)
+        assert queue() == [second, budis, first], "the refused move changed nothing"
+        assert not any(e.label.startswith("Class view") for e in as_teacher.expander)
+    finally:
+        pin_guard.clear()

@@ -84,3 +84,40 @@ def test_a_quota_refuses_one_request_too_many_and_a_lesson_counts_once(store):
     first = order(store)[0]
     store.request_stop(first, actor=ANA)
     queue(store, ANA, quota=2)  # a cancelled run frees its place
+
+
+# --- the teacher's order ------------------------------------------------------------------------------------------
+TEACHER = Actor.class_teacher()
+
+
+def test_the_teacher_reorders_the_queue_and_the_scheduler_follows(store):
+    ana = [queue(store, ANA) for _ in range(3)]
+    budi = queue(store, BUDI)
+    assert order(store) == [ana[0], budi, ana[1], ana[2]]
+    assert store.move_in_queue(ana[2], "front", actor=TEACHER) == [ana[2], ana[0], budi, ana[1]]
+    assert store.move_in_queue(budi, "up", actor=TEACHER) == [ana[2], budi, ana[0], ana[1]]
+    assert store.move_in_queue(ana[2], "down", actor=TEACHER) == [budi, ana[2], ana[0], ana[1]]
+    assert store.move_in_queue(ana[1], "down", actor=TEACHER)[-1] == ana[1], "the last stays last"
+    citra = queue(store, CITRA)  # queued after the teacher's move: behind the runs the teacher placed
+    assert order(store) == [budi, ana[2], ana[0], ana[1], citra]
+    assert "teacher" in queue_status(store, ana[0]).reason
+    executor = FakeExecutor()
+    try:
+        scheduler = Scheduler(store, executor)
+        for expected in (budi, ana[2]):
+            assert scheduler.tick() == [expected]
+            store.claim(expected, "cpu", pid=executor.processes[-1].pid)
+            store.finish(expected, "finished")
+    finally:
+        executor.close()
+
+
+def test_a_student_cannot_reorder_the_queue_nor_anyone_move_a_run_that_is_not_waiting(store):
+    first, second = queue(store, ANA), queue(store, BUDI)
+    with pytest.raises(EfficiencyError, match="Only the teacher can reorder the queue"):
+        store.move_in_queue(second, "front", actor=BUDI)
+    assert order(store) == [first, second] and store.get(second).queue_order is None
+    store.claim(first, "cpu")
+    with pytest.raises(EfficiencyError, match="no longer queued"):
+        store.move_in_queue(first, "down", actor=TEACHER)
+    assert store.move_in_queue(second, "front") == [second], "the personal lab and the command line may"

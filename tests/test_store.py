@@ -234,3 +234,16 @@ def test_racing_claims_let_exactly_one_process_start_a_run(store):
     finally:
         for rival in rivals:
             rival.engine.dispose()
+
+
+def test_a_store_from_before_settings_uploads_and_the_teachers_order_gains_them_on_every_backend(store):
+    run_id = store.create_run({"name": "before"})
+    with store._write() as conn:  # the store as the version before them left it
+        conn.exec_driver_sql("DROP TABLE settings")
+        conn.exec_driver_sql("DROP TABLE uploads")
+        conn.exec_driver_sql("ALTER TABLE runs DROP COLUMN queue_order")
+    reopened = RunStore(store.url)
+    assert reopened.get(run_id).queue_order is None and reopened.read_settings() == {}
+    assert reopened.upload_digest("0123456789ab-mine.csv") is None
+    assert reopened.move_in_queue(run_id, "front") == [run_id] and reopened.get(run_id).queue_order == 1
+    reopened.engine.dispose()

@@ -11,6 +11,7 @@ import torch
 from efficiency import baselines, paths
 from efficiency.measure.energy import EnergyMeter
 from efficiency.measure.memory import RSS_METHOD, PeakMemory
+from efficiency.runs import disk_cap
 from efficiency.runs.recipe import Prepared, RecipeResult, RunHooks
 from efficiency.runs.sheet import LATENCY_EXAMPLES, Sheet
 
@@ -55,7 +56,10 @@ def run(prepared: Prepared, hooks: RunHooks) -> RecipeResult:
     sheet.put("techniques", {})
 
     model_path = None
-    if config.save_model:
+    refused = disk_cap.make_room(hooks.store, sheet.metrics["model_size_mb"]) if config.save_model else None
+    if refused:  # the teacher's cap on kept models' disk use: the figures are kept, the model is not
+        sheet.put("save_error", refused)
+    elif config.save_model:
         model_path = baselines.save(pipeline, dataset.label_names, paths.models_dir() / f"run-{hooks.run_id}")
     return RecipeResult("finished", config, sheet.record(), {"train": [], "valid": []}, model_path,
                         {"energy": reading.details})  # fmt: skip

@@ -24,7 +24,7 @@ from efficiency.measure.flops import ANALYTICAL_METHOD, FlopMeter, analytical_tr
 from efficiency.measure.memory import CUDA_METHOD, RSS_METHOD, PeakMemory
 from efficiency.model_files import check_max_length
 from efficiency.models import LoadedModel, load_classifier
-from efficiency.runs import teacher
+from efficiency.runs import disk_cap, teacher
 from efficiency.runs.keep import save_model
 from efficiency.runs.recipe import Prepared, RecipeResult, RunHooks
 from efficiency.runs.sheet import Sheet, latency_figures
@@ -70,7 +70,7 @@ def run(prepared: Prepared, hooks: RunHooks) -> RecipeResult:
     examples = prepare_examples(prepared, loaded, context, hooks)
     fitted = fit(prepared, loaded, examples, context, hooks)
     sheet = measure(prepared, loaded, examples, fitted)
-    model_path = keep(prepared, fitted.outcome.model, loaded, sheet, hooks.run_id)
+    model_path = keep(prepared, fitted.outcome.model, loaded, sheet, hooks)
     curves = {"train": fitted.outcome.train_curve, "valid": fitted.outcome.valid_curve}
     return RecipeResult(fitted.outcome.status, prepared.config, sheet.record(), curves, model_path,
                         {"energy": fitted.energy.details})  # fmt: skip
@@ -271,12 +271,16 @@ def batch_runner(
     return run_batch
 
 
-def keep(prepared: Prepared, model: torch.nn.Module, loaded: LoadedModel, sheet: Sheet, run_id: int) -> str | None:
-    """Keep the trained weights when asked; a failure to save loses no measurement, it is recorded instead."""
+def keep(prepared: Prepared, model: torch.nn.Module, loaded: LoadedModel, sheet: Sheet, hooks: RunHooks) -> str | None:
+    """Keep the trained weights when asked and the teacher's disk cap allows; a failure loses no measurement."""
     if not prepared.config.save_model:
         return None
+    refused = disk_cap.make_room(hooks.store, sheet.metrics.get("model_size_mb") or 0.0)
+    if refused:
+        sheet.put("save_error", refused)
+        return None
     try:
-        folder = paths.models_dir() / f"run-{run_id}"
+        folder = paths.models_dir() / f"run-{hooks.run_id}"
         return save_model(model, loaded.tokenizer, folder, prepared.config, prepared.techniques)
     except Exception as exc:  # the measurements are worth more than the weights: keep them, say why
         sheet.put("save_error", f"The trained model could not be kept: {type(exc).__name__}: {exc}")

@@ -8,6 +8,7 @@ and end in a `RecipeResult` whose metrics come from one measurement sheet.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from efficiency.data import LabelledDataset
 from efficiency.measure.carbon import resolve_country
 from efficiency.measure.timer import PhaseTimer
 from efficiency.model_names import TINY
+from efficiency.runs.uploads import materialised
 from efficiency.store import RunStore
 from efficiency.techniques import Pipeline
 from efficiency.techniques import build as build_techniques
@@ -68,6 +70,8 @@ def prepare(config: RunConfig, device: torch.device, hooks: RunHooks) -> Prepare
     """Load the data and resolve the config's recommended defaults; the resolved config is stored at once."""
     timer = PhaseTimer(device)
     with timer.phase("load_data"):
+        local = materialised(config.data.dataset, hooks.store)  # an upload queued on another machine: here now
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, dataset=local))
         dataset = datasets.load_dataset(config.data, config.seed)
     techniques = build_techniques(config)
     resolved = resolve_defaults(config, dataset.default_max_length, techniques)

@@ -1,4 +1,4 @@
-"""The teacher's view of a class: every run by student, the class's leaderboard for one dataset, its export.
+"""The teacher's view of a class: the queue in its order, every run by student, the class's leaderboard, its export.
 
 Shown on Compare once the teacher's PIN is typed on a class server. Students' names are user text: shown
 as typed, in tables (plain text) and on the chart (escaped for Plotly).
@@ -11,16 +11,28 @@ import streamlit as st
 
 from efficiency import charts
 from efficiency.compare import pareto_mask
+from efficiency.errors import EfficiencyError
 from efficiency.export import export_runs
+from efficiency.fair_queue import in_start_order
 from efficiency.figures import figure, shown
 from efficiency.store import RunRecord
 from efficiency.ui.display import chart
+from efficiency.ui.identity import current_actor, teacher_unlocked
+from efficiency.ui.plain import escaped, show_error
+from efficiency.ui.resources import get_store
 
 UNNAMED = "(no name given)"
 
 
 def class_view(records: list[RunRecord], dataset: str) -> None:
-    with st.expander("Class view (teacher): runs by student, leaderboard, export", expanded=False):
+    """The teacher's view, on a class server once the PIN is typed; a change refused to this browser is said once."""
+    refused = st.session_state.pop("class-queue-refused", None)
+    if refused:
+        show_error(refused)
+    if not teacher_unlocked():
+        return
+    with st.expander("Class view (teacher): the queue, runs by student, leaderboard, export", expanded=False):
+        queue_order()
         by_student(records)
         leaderboard([r for r in records if r.dataset == dataset], dataset)
         st.download_button(
@@ -30,6 +42,41 @@ def class_view(records: list[RunRecord], dataset: str) -> None:
             "text/csv",
             help="Every run of every student, one row each, with its student's name (never their token).",
         )
+
+
+def queue_order() -> None:
+    """Each device's queue in the order runs will start, with the teacher's buttons to move a run."""
+    store = get_store()
+    queued = [r for r in in_start_order(store.active(), store.last_starts()) if r.status == "queued"]
+    if not queued:
+        st.caption("No run is waiting in the queue.")
+        return
+    for device in dict.fromkeys(r.device for r in queued):
+        st.markdown(f"**Queue on {escaped(device)}**, in the order runs start:")
+        for place, record in enumerate((r for r in queued if r.device == device), start=1):
+            left, up, down, front = st.columns([6, 1, 1, 1], vertical_alignment="center")
+            who = record.owner_name or UNNAMED
+            left.text(f"{place}. Run {record.id}: {record.name or 'unnamed'} ({who})")
+            for column, where, label, words in (
+                (up, "up", "Up", "one place up"),
+                (down, "down", "Down", "one place down"),
+                (front, "front", "First", "to the front"),
+            ):
+                column.button(
+                    label,
+                    key=f"class-queue-{where}-{record.id}",
+                    help=f"Move run {record.id} {words} of the queue on {device}.",
+                    on_click=move,
+                    args=(record.id, where),
+                )
+
+
+def move(run_id: int, where: str) -> None:
+    """A teacher's button: move a queued run; a refusal (not the teacher, the run started) is shown once."""
+    try:
+        get_store().move_in_queue(run_id, where, actor=current_actor())
+    except EfficiencyError as exc:
+        st.session_state["class-queue-refused"] = str(exc)
 
 
 def by_student(records: list[RunRecord]) -> None:

@@ -100,7 +100,7 @@ def _prediction(predicted: dict[str, Any], config: RunConfig, power_source: str)
         help="The predicted energy priced under the sidebar's grid.",
     )
     st.markdown(":orange-badge[estimated]", help=predicted["method"])
-    limit_s = config.train.time_limit_s or lab_settings.load().time_limit_s
+    limit_s = config.train.time_limit_s or lab_settings.load(get_store()).time_limit_s
     if limit_s and predicted["train_eval_wall_s"] > limit_s:
         st.warning(
             f"Longer than the longest run allowed ({limit_s / 60:.0f} min): it will stop there and test the best "

@@ -12,6 +12,7 @@ from efficiency.config import RunConfig
 from efficiency.errors import EfficiencyError
 from efficiency.lessons import Plan, queue_missing
 from efficiency.runs.checks import checked_device, device_name
+from efficiency.runs.uploads import keep_in_store
 from efficiency.store import RunRecord
 from efficiency.ui.identity import class_mode, current_actor
 from efficiency.ui.plain import show_error
@@ -21,7 +22,7 @@ from efficiency.ui.side_panel import chosen_country
 
 def for_this_lab(config: RunConfig) -> RunConfig:
     """What every run queued from a page takes: the teacher's time limit and the sidebar's country."""
-    limit_s = lab_settings.load().time_limit_s
+    limit_s = lab_settings.load(get_store()).time_limit_s
     if limit_s is not None:
         own = config.train.time_limit_s
         config.train.time_limit_s = limit_s if own is None else min(own, limit_s)
@@ -38,10 +39,11 @@ def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | 
         show_error(str(exc))
         return None
     try:
+        keep_in_store(config.data.dataset, get_store())  # an uploaded file: any machine of the class can run it
         run_id = get_store().create_run(
             config.to_dict(), device=device, estimate=predicted, owner=current_actor(), quota=_quota()
         )
-    except EfficiencyError as exc:  # a student's queue quota on a class server
+    except EfficiencyError as exc:  # a student's queue quota on a class server, a file too large
         show_error(str(exc))
         return None
     get_scheduler().wake()
@@ -50,7 +52,7 @@ def submit(config: RunConfig, predicted: dict[str, Any] | None = None) -> int | 
 
 def _quota() -> int | None:
     """A student's queued requests at most, on a class server (the teacher's setting); none otherwise."""
-    return lab_settings.load().queue_quota if class_mode() else None
+    return lab_settings.load(get_store()).queue_quota if class_mode() else None
 
 
 def change_run(action: str, run_id: int) -> None:

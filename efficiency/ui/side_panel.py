@@ -7,10 +7,11 @@ import dataclasses
 import streamlit as st
 
 from efficiency import lab_settings
+from efficiency.fair_queue import in_start_order
 from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, resolve_country
 from efficiency.runs.calibrations import active_calibrations
 from efficiency.ui.display import STATUS_ICONS, presentation_css
-from efficiency.ui.identity import name_box, pin_guard, teacher_unlocked
+from efficiency.ui.identity import class_mode, name_box, pin_guard, teacher_unlocked
 from efficiency.ui.plain import escaped
 from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
@@ -56,34 +57,75 @@ def sidebar() -> None:
                     key="teacher-pin",
                     help="Set by $EFFLAB_TEACHER_PIN when the app was started.",
                 )
+            settings = lab_settings.load(get_store())
             if not teacher_unlocked():
                 message = (st.session_state.get("teacher-pin-checked") or ("", False, ""))[2]
                 if message:
                     st.caption(message)
-                limit = lab_settings.load().time_limit_min
-                st.caption(f"Longest run allowed: {f'{limit:g} minutes' if limit else 'no limit'}.")
+                st.caption(settings_in_words(settings))
                 return presentation_css()
-            current = lab_settings.load()
-            limit = st.number_input(
-                "Longest run allowed (minutes)",
-                min_value=0.0,
-                max_value=600.0,
-                value=float(current.time_limit_min or 0.0),
-                step=1.0,
-                help="Every run stops training after this long (the best model so far is still tested), so one "
-                "run cannot hold the machine for the whole lesson. 0 means no limit. Applies to new runs; a run "
-                "still going well past it is stopped.",
-            )
-            wanted = None if limit == 0 else float(limit)
-            if wanted != current.time_limit_min:
-                lab_settings.save(dataclasses.replace(current, time_limit_min=wanted))
-                st.toast("Time limit saved.")
+            teacher_settings(settings)
     presentation_css()
+
+
+def settings_in_words(settings: lab_settings.LabSettings) -> str:
+    """The teacher's settings as a student reads them (read-only without the PIN)."""
+    limit, cap = settings.time_limit_min, settings.models_cap_gib
+    words = [f"Longest run allowed: {f'{limit:g} minutes' if limit else 'no limit'}."]
+    if class_mode():
+        quota = settings.queue_quota
+        words.append(f"Requests waiting per student: {quota if quota else 'no limit'}.")
+    words.append(f"Kept models may take {f'{cap:g} GiB' if cap else 'any disk space'}.")
+    return " ".join(words)
+
+
+def teacher_settings(current: lab_settings.LabSettings) -> None:
+    """The settings the teacher changes: saved at once (in the class database when the store is shared)."""
+    limit = st.number_input(
+        "Longest run allowed (minutes)",
+        min_value=0.0,
+        max_value=600.0,
+        value=float(current.time_limit_min or 0.0),
+        step=1.0,
+        help="Every run stops training after this long (the best model so far is still tested), so one "
+        "run cannot hold the machine for the whole lesson. 0 means no limit. Applies to new runs; a run "
+        "still going well past it is stopped.",
+    )
+    quota = current.queue_quota
+    if class_mode():
+        quota = st.number_input(
+            "Requests waiting per student",
+            min_value=0,
+            max_value=100,
+            value=int(current.queue_quota or 0),
+            step=1,
+            help="The most requests one student may have waiting in the queue (a lesson's runs count as one), "
+            "so a student who queues ten runs does not fill the lesson. 0 means no limit.",
+        )
+    cap = st.number_input(
+        "Disk for kept models (GiB)",
+        min_value=0.0,
+        max_value=10_000.0,
+        value=float(current.models_cap_gib or 0.0),
+        step=0.5,
+        help="When a run would keep its model past this, the oldest kept models of ended runs are removed "
+        "first; if that is not enough the new model is not kept (its run's figures are). 0 means no cap.",
+    )
+    wanted = dataclasses.replace(
+        current,
+        time_limit_min=float(limit) or None,
+        queue_quota=(int(quota) or None) if class_mode() else current.queue_quota,
+        models_cap_gib=float(cap) or None,
+    )
+    if wanted != current:
+        lab_settings.save(wanted, get_store())
+        st.toast("Settings saved.")
 
 
 def queue_panel() -> None:
     """What the machine is doing for everyone: the run training on each device and the queue behind it."""
-    active = get_store().active()
+    store = get_store()
+    active = in_start_order(store.active(), store.last_starts())  # queued runs numbered as they will start
     measuring = active_calibrations()
     for what in measuring:
         st.caption(f":material/speed: Measuring this machine for predictions ({what}): a few seconds.")
