@@ -28,13 +28,37 @@ def local_scheduler(store: RunStore) -> Scheduler:
     return Scheduler(store, LocalProcessExecutor(store.url), time_limit_s=backstop_s)
 
 
-def serve(store: RunStore, halt: threading.Event, say: Callable[[str], None] = print) -> None:
-    """Start queued runs as this machine's devices free up, until `halt` is set (SIGINT or SIGTERM).
+def ray_scheduler(store: RunStore, address: str | None = None) -> Scheduler:
+    """The same scheduler with runs as jobs of the Ray cluster at `address` (else $RAY_ADDRESS); not started."""
+    from efficiency.runs.ray_executor import RayJobExecutor
+
+    return Scheduler(store, RayJobExecutor.connect(store.url, address), time_limit_s=backstop_s)
+
+
+def serve(
+    store: RunStore,
+    halt: threading.Event,
+    say: Callable[[str], None] = print,
+    executor: str = "local",
+    ray_address: str | None = None,
+) -> None:
+    """Start queued runs as devices free up (this machine's, or a Ray cluster's), until `halt` is set.
 
     Runs already started go on when it stops: each is its own process, and another server may watch them.
     """
-    scheduler = local_scheduler(store).start()
-    say(f"serving the queue of {masked(store.url)} on {store.host}; Ctrl-C stops (started runs go on)")
+    if executor == "ray":
+        from efficiency.runs.ray_executor import address_of
+
+        address = address_of(ray_address)
+        scheduler = ray_scheduler(store, address).start()
+        where = f"the Ray cluster at {address}"
+        if store.is_sqlite:
+            say("note: the store is a SQLite file, which only Ray workers on this machine can reach; "
+                "give the class a PostgreSQL store (--store or $EFFLAB_STORE) to use the other machines")  # fmt: skip
+    else:
+        scheduler = local_scheduler(store).start()
+        where = store.host
+    say(f"serving the queue of {masked(store.url)} on {where}; Ctrl-C stops (started runs go on)")
     try:
         halt.wait()
     finally:
