@@ -293,10 +293,10 @@ def _end_process_group(pgid: int) -> None:
 
 @pytest.fixture
 def ray_head() -> Iterator[str]:
-    """A Ray head with 2 CPUs on free ports, in a short temporary folder; ended even when the test fails."""
+    """A Ray head with 3 CPUs on free ports, in a short temporary folder; ended even when the test fails."""
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # Ray's socket paths must stay under 107 characters
     dashboard = _free_port()
-    command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--num-cpus", "2",
+    command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--num-cpus", "3",
                "--port", str(_free_port()), "--dashboard-port", str(dashboard), "--include-dashboard=true",
                "--dashboard-host", "127.0.0.1", "--ray-client-server-port", str(_free_port()),
                "--dashboard-agent-listen-port", str(_free_port()), "--temp-dir", temp,
@@ -315,37 +315,47 @@ def ray_head() -> Iterator[str]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def _wait_until(condition: Any, timeout_s: float, what: str) -> None:
+def _wait_until(condition: Any, timeout_s: float, what: str, executor: RayJobExecutor, store: RunStore) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting until {what}")
+            runs = [(r.id, r.status, r.error) for r in store.list()]
+            logs = {
+                j.submission_id: executor.client.get_job_logs(j.submission_id)[-1500:] for j in executor.jobs.values()
+            }
+            pytest.fail(f"timed out waiting until {what}; runs {runs}; jobs' logs {logs}")
         time.sleep(0.5)
 
 
 @needs_ray
 @needs_shared_data
 def test_tiny_runs_go_through_a_local_ray_head_and_one_is_stopped(ray_head, store):
+    # Three jobs at once (3 CPUs, 1 each): their workers start together, then take the CPU's slot in turn.
+    stopped = store.create_run(tiny_config(epochs=400).to_dict(), device="cpu")  # trains until stopped
     first, second = (store.create_run(tiny_config(epochs=1).to_dict(), device="cpu") for _ in range(2))
-    third = store.create_run(tiny_config(epochs=400).to_dict(), device="cpu")  # trains until stopped
-    executor = RayJobExecutor.connect(store.url, ray_head, cpus_per_run=1)  # two runs at once on 2 CPUs
+    executor = RayJobExecutor.connect(store.url, ray_head, cpus_per_run=1)
     scheduler = Scheduler(store, executor, poll_s=0.5).start()
     try:
-        _wait_until(lambda: {store.get(first).status, store.get(second).status} <= {"finished", "failed",
-                    "interrupted"}, 120, "the first two runs ended")  # fmt: skip
-        _wait_until(lambda: int((store.get(third).progress or {}).get("step", 0)) > 0, 60, "the third trains")
-        running = store.get(third)
-        # Started by Ray, not by the scheduler: still this host's process, so the store checks its pid.
+        _wait_until(
+            lambda: int((store.get(stopped).progress or {}).get("step", 0)) > 0, 150, "it trains", executor, store
+        )
+        running = store.get(stopped)
+        # Started by Ray, not by the scheduler: still a process of this host, so the store checks its pid.
         assert running.host == store.host and running.pid != os.getpid() and psutil.pid_exists(running.pid)
-        store.request_stop(third)
-        _wait_until(lambda: store.get(third).status not in ("queued", "running"), 60, "the third stopped")
+        store.request_stop(running.id)
+        done = ("finished", "failed", "interrupted", "stopped")
+        _wait_until(lambda: all(store.get(r).status in done for r in (first, second, stopped)), 150, "all ended",
+                    executor, store)  # fmt: skip
     finally:
         scheduler.close()
     for run_id in (first, second):
         record = store.get(run_id)
         assert record.status == "finished", record.error
         assert record.metrics["accuracy"] is not None
-    assert store.get(third).status == "stopped"
-    assert {executor.jobs[r].submission_id for r in (first, second, third)} <= {
-        j.submission_id for j in executor.client.list_jobs()
+    assert store.get(stopped).status == "stopped"
+    listed = {j.submission_id: j.metadata for j in executor.client.list_jobs()}
+    assert {listed[executor.jobs[r].submission_id]["efficiency_run"] for r in (first, second, stopped)} == {
+        str(first),
+        str(second),
+        str(stopped),
     }
