@@ -7,14 +7,18 @@ reserved by one scheduler only (`RunStore.reserve`) and claimed by one worker on
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 
 from efficiency import lab_settings
+from efficiency.errors import EfficiencyError
 from efficiency.runs.executor import LocalProcessExecutor
 from efficiency.runs.scheduler import Scheduler
 from efficiency.store import RunStore
 from efficiency.store_url import masked
+
+EXECUTOR_ENV = "EFFLAB_EXECUTOR"
 
 
 def backstop_s() -> float | None:
@@ -33,6 +37,20 @@ def ray_scheduler(store: RunStore, address: str | None = None) -> Scheduler:
     from efficiency.runs.ray_executor import RayJobExecutor
 
     return Scheduler(store, RayJobExecutor.connect(store.url, address), time_limit_s=backstop_s)
+
+
+def configured_scheduler(store: RunStore) -> Scheduler:
+    """The app's scheduler: this machine's processes, or Ray's jobs when $EFFLAB_EXECUTOR=ray (at $RAY_ADDRESS).
+
+    On a class server that hands its runs to Ray, the app's own scheduler must not start runs on the
+    server's devices as well: it is then the Ray scheduler, and `queue serve` is not needed.
+    """
+    choice = os.environ.get(EXECUTOR_ENV, "local")
+    if choice == "ray":
+        return ray_scheduler(store)
+    if choice != "local":
+        raise EfficiencyError(f"${EXECUTOR_ENV} is {choice!r}: set it to local (the default) or ray.")
+    return local_scheduler(store)
 
 
 def serve(

@@ -27,7 +27,8 @@ import pytest
 from efficiency import cli
 from efficiency.errors import EfficiencyError
 from efficiency.model_names import TFIDF
-from efficiency.runs import ray_executor
+from efficiency.runs import ray_executor, serve
+from efficiency.runs.executor import LocalProcessExecutor
 from efficiency.runs.ray_executor import ClusterView, RayJobExecutor
 from efficiency.runs.scheduler import LAUNCH_GRACE_S, Scheduler
 from efficiency.store import RunStore
@@ -262,6 +263,21 @@ def test_an_unreachable_ray_is_a_plain_message(store, capsys):
             signal.signal(signum, handler)
     err = capsys.readouterr().err
     assert err.startswith("error: Cannot reach Ray's job API") and "Traceback" not in err
+
+
+def test_the_apps_scheduler_is_local_unless_the_server_is_configured_for_ray(store, monkeypatch):
+    monkeypatch.delenv(serve.EXECUTOR_ENV, raising=False)
+    assert isinstance(serve.configured_scheduler(store).executor, LocalProcessExecutor)
+    monkeypatch.setenv(serve.EXECUTOR_ENV, "slurm")
+    with pytest.raises(EfficiencyError, match="set it to local"):
+        serve.configured_scheduler(store)
+    monkeypatch.setenv(serve.EXECUTOR_ENV, "ray")
+    client = FakeJobClient()
+    monkeypatch.setattr(ray_executor, "connect", lambda address: client)
+    monkeypatch.setenv(ray_executor.ADDRESS_ENV, "http://ray-head:8265")
+    executor = serve.configured_scheduler(store).executor
+    assert isinstance(executor, RayJobExecutor) and executor.client is client
+    assert executor.address == "http://ray-head:8265"
 
 
 # --- a real Ray head on this machine --------------------------------------------------------------
