@@ -43,7 +43,7 @@ DEFAULT_ADDRESS = "http://127.0.0.1:8265"  # the job API (dashboard) of a head s
 CPUS_PER_RUN = 2  # a run on CPUs asks Ray for this many cores (this lab's machine has 2)
 # The lab's settings a job takes from the scheduler's environment when they are set there (paths must then
 # be the same on every machine: a shared models folder mounted at the same place, say).
-PASSED_ON = ("EFFLAB_MODELS", "EFFLAB_DATA_DIR", "EFFLAB_COUNTRY", "HF_HUB_OFFLINE")
+PASSED_ON = ("EFFLAB_MODELS", "EFFLAB_UPLOADS", "EFFLAB_DATA_DIR", "EFFLAB_COUNTRY", "HF_HUB_OFFLINE")
 LIVE = ("PENDING", "RUNNING")
 ENDED = ("SUCCEEDED", "FAILED", "STOPPED")
 # Ray's cluster report is refreshed every ~5 s: a job of ours younger than this may not be counted in it yet.

@@ -228,6 +228,22 @@ def test_a_restarted_server_finds_its_runs_jobs_and_only_its_stores(store):
     assert store.get(run_id).status == "queued"
 
 
+def test_a_jobs_worker_trains_on_the_device_ray_gave_it(store, monkeypatch):
+    from efficiency.runs import worker
+
+    run_id = store.create_run({**tiny_config().to_dict(), "device": "cuda:1"}, device="cpu")
+    seen = {}
+
+    def run_experiment(config: Any, **kwargs: Any) -> Any:
+        seen["device"] = config.device
+        return SimpleNamespace(status="finished")
+
+    monkeypatch.setattr(worker, "run_experiment", run_experiment)
+    monkeypatch.setenv(ENV_VAR, store.url)
+    assert worker.main([str(run_id), "--device", "cuda:0"]) == 0
+    assert seen["device"] == "cuda:0"  # its one GPU, whatever index the queueing machine named
+
+
 def test_an_unreadable_cluster_report_starts_nothing_and_raises_nothing(store):
     client = FakeJobClient()
     queue(store)
