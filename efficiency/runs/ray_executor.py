@@ -234,6 +234,7 @@ class RayJobExecutor:
         self, here: str, running: list[RunRecord], queued: list[RunRecord], launching: dict[int, str]
     ) -> ClusterRoom:
         """The cluster's free slots, less our jobs that its last report may not count yet."""
+        self.placed.clear()  # slots given last tick to runs another scheduler then reserved
         try:
             view = (self.cluster or (lambda: cluster_view(self.address)))()
         except Exception as exc:  # the head is down or restarting: nothing starts this tick
