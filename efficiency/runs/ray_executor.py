@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 
 ADDRESS_ENV = "RAY_ADDRESS"  # as Ray's own `ray job` commands read it
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"  # the job API (dashboard) of a head started on this machine
-CPUS_PER_RUN = 2  # a run on CPUs asks Ray for this many cores (this lab's machine has 2)
+CPUS_PER_RUN = 2  # a run on CPUs asks Ray for this many cores (this lab's machine has 2); $EFFLAB_RAY_CPUS
+CPUS_ENV = "EFFLAB_RAY_CPUS"
 # The lab's settings a job takes from the scheduler's environment when they are set there (paths must then
 # be the same on every machine: a shared models folder mounted at the same place, say).
 PASSED_ON = ("EFFLAB_MODELS", "EFFLAB_UPLOADS", "EFFLAB_DATA_DIR", "EFFLAB_COUNTRY", "HF_HUB_OFFLINE")
@@ -96,6 +97,18 @@ class Job:
     need: Need
     submitted_at: float
     message: str = ""
+
+
+def cpus_per_run() -> float:
+    """How many CPUs a run on CPUs asks Ray for: $EFFLAB_RAY_CPUS, else CPUS_PER_RUN."""
+    text = os.environ.get(CPUS_ENV, "").strip()
+    try:
+        value = float(text) if text else CPUS_PER_RUN
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise EfficiencyError(f"${CPUS_ENV} is {text!r}: give the CPUs a run asks Ray for, a number above 0 (e.g. 2).")
+    return value
 
 
 def address_of(flag: str | None) -> str:
@@ -184,6 +197,7 @@ class RayJobExecutor:
     @classmethod
     def connect(cls, store_url: str, address: str | None = None, **options: Any) -> RayJobExecutor:
         where = address_of(address)
+        options.setdefault("cpus_per_run", cpus_per_run())
         return cls(store_url, where, connect(where), **options)
 
     @property

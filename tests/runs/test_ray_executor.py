@@ -295,6 +295,12 @@ def test_the_apps_scheduler_is_local_unless_the_server_is_configured_for_ray(sto
     executor = serve.configured_scheduler(store).executor
     assert isinstance(executor, RayJobExecutor) and executor.client is client
     assert executor.address == "http://ray-head:8265"
+    assert executor.cpus_per_run == ray_executor.CPUS_PER_RUN
+    monkeypatch.setenv(ray_executor.CPUS_ENV, "4")
+    assert serve.configured_scheduler(store).executor.cpus_per_run == 4.0
+    monkeypatch.setenv(ray_executor.CPUS_ENV, "all")
+    with pytest.raises(EfficiencyError, match="a number above 0"):
+        serve.configured_scheduler(store)
 
 
 # --- a real Ray head on this machine --------------------------------------------------------------
@@ -348,14 +354,12 @@ def ray_head() -> Iterator[str]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def _wait_until(condition: Any, timeout_s: float, what: str, executor: RayJobExecutor, store: RunStore) -> None:
+def _wait_until(condition: Any, timeout_s: float, what: str, client: Any, store: RunStore) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
             runs = [(r.id, r.status, r.error) for r in store.list()]
-            logs = {
-                j.submission_id: executor.client.get_job_logs(j.submission_id)[-1500:] for j in executor.jobs.values()
-            }
+            logs = {j.submission_id: client.get_job_logs(j.submission_id)[-1500:] for j in client.list_jobs()}
             pytest.fail(f"timed out waiting until {what}; runs {runs}; jobs' logs {logs}")
         time.sleep(0.5)
 
@@ -366,29 +370,33 @@ def test_tiny_runs_go_through_a_local_ray_head_and_one_is_stopped(ray_head, stor
     # Three jobs at once (3 CPUs, 1 each): their workers start together, then take the CPU's slot in turn.
     stopped = store.create_run(tiny_config(epochs=400).to_dict(), device="cpu")  # trains until stopped
     first, second = (store.create_run(tiny_config(epochs=1).to_dict(), device="cpu") for _ in range(2))
-    executor = RayJobExecutor.connect(store.url, ray_head, cpus_per_run=1)
-    scheduler = Scheduler(store, executor, poll_s=0.5).start()
+    client = ray_executor.connect(ray_head)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "efficiency", "queue", "serve", "--executor", "ray", "--ray-address", ray_head],
+        env={**os.environ, ENV_VAR: store.url, ray_executor.CPUS_ENV: "1"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_until(
-            lambda: int((store.get(stopped).progress or {}).get("step", 0)) > 0, 150, "it trains", executor, store
+            lambda: int((store.get(stopped).progress or {}).get("step", 0)) > 0, 150, "it trains", client, store
         )
         running = store.get(stopped)
         # Started by Ray, not by the scheduler: still a process of this host, so the store checks its pid.
-        assert running.host == store.host and running.pid != os.getpid() and psutil.pid_exists(running.pid)
+        assert running.host == store.host and running.pid != server.pid and psutil.pid_exists(running.pid)
         store.request_stop(running.id)
         done = ("finished", "failed", "interrupted", "stopped")
         _wait_until(lambda: all(store.get(r).status in done for r in (first, second, stopped)), 150, "all ended",
-                    executor, store)  # fmt: skip
+                    client, store)  # fmt: skip
     finally:
-        scheduler.close()
+        server.send_signal(signal.SIGTERM)
+        _out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert f"on the Ray cluster at {ray_head}" in err and "only Ray workers on this machine" in err
     for run_id in (first, second):
         record = store.get(run_id)
         assert record.status == "finished", record.error
         assert record.metrics["accuracy"] is not None
     assert store.get(stopped).status == "stopped"
-    listed = {j.submission_id: j.metadata for j in executor.client.list_jobs()}
-    assert {listed[executor.jobs[r].submission_id]["efficiency_run"] for r in (first, second, stopped)} == {
-        str(first),
-        str(second),
-        str(stopped),
-    }
+    submitted = sorted(int(j.metadata["efficiency_run"]) for j in client.list_jobs())
+    assert submitted == sorted((first, second, stopped))  # one job per run
