@@ -303,6 +303,27 @@ def test_the_apps_scheduler_is_local_unless_the_server_is_configured_for_ray(sto
         serve.configured_scheduler(store)
 
 
+@needs_shared_data
+def test_an_app_configured_for_an_unreachable_ray_says_so_in_words(monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from efficiency import paths
+    from efficiency.runs import scheduler
+
+    monkeypatch.setenv(serve.EXECUTOR_ENV, "ray")
+    monkeypatch.setenv(ray_executor.ADDRESS_ENV, f"http://127.0.0.1:{_free_port()}")
+    st.cache_resource.clear()  # the scheduler is one per server: this test's server has its own
+    try:
+        at = AppTest.from_file(str(paths.REPO_ROOT / "app.py"), default_timeout=90).run()
+    finally:
+        st.cache_resource.clear()
+        scheduler.close_all()
+    assert not at.exception, at.exception
+    shown = " ".join(e.value for e in at.error).replace("\\", "")  # escaped: shown as written, not as Markdown
+    assert "Cannot reach Ray's job API" in shown or "Ray is not installed" in shown
+
+
 # --- a real Ray head on this machine --------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as probe:
