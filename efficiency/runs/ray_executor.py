@@ -193,6 +193,17 @@ class RayJobExecutor:
     repo: str = str(paths.REPO_ROOT)
     jobs: dict[int, Job] = field(default_factory=dict)  # run id -> its latest job
     placed: dict[int, Need] = field(default_factory=dict)  # run id -> the slot the room gave it this tick
+    failing: set[str] = field(default_factory=set)  # Ray's reads failing now: each said once per outage
+
+    def _reached(self, failure: Exception | None, what: str) -> None:
+        """Log an outage of one of Ray's reads once when it starts and once when it ends, not at every tick."""
+        if failure is not None and what not in self.failing:
+            log.warning("Ray's %s at %s could not be read (%s): no run starts until it can", what, self.address,
+                        type(failure).__name__)  # fmt: skip
+            self.failing.add(what)
+        elif failure is None and what in self.failing:
+            log.warning("Ray's %s at %s can be read again", what, self.address)
+            self.failing.discard(what)
 
     @classmethod
     def connect(cls, store_url: str, address: str | None = None, **options: Any) -> RayJobExecutor:
@@ -252,8 +263,9 @@ class RayJobExecutor:
         try:
             view = (self.cluster or (lambda: cluster_view(self.address)))()
         except Exception as exc:  # the head is down or restarting: nothing starts this tick
-            log.warning("Ray's cluster status at %s could not be read: %s", self.address, type(exc).__name__)
+            self._reached(exc, "cluster status")
             return ClusterRoom(self, [], False)
+        self._reached(None, "cluster status")
         free = [dict(node) for node in view.free_by_node]
         now = time.time()
         for job in self.jobs.values():
@@ -294,8 +306,9 @@ class RayJobExecutor:
         try:
             listed = self.client.list_jobs()
         except Exception as exc:
-            log.warning("Ray's jobs at %s could not be listed: %s", self.address, type(exc).__name__)
+            self._reached(exc, "job list")
             return
+        self._reached(None, "job list")
         latest: dict[int, Job] = {}
         for info in listed:
             metadata = getattr(info, "metadata", None) or {}

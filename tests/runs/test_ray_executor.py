@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import os
 import shutil
 import signal
@@ -245,7 +246,7 @@ def test_a_jobs_worker_trains_on_the_device_ray_gave_it(store, monkeypatch):
     assert seen["device"] == "cuda:0"  # its one GPU, whatever index the queueing machine named
 
 
-def test_an_unreadable_cluster_report_starts_nothing_and_raises_nothing(store):
+def test_an_unreadable_cluster_report_starts_nothing_and_raises_nothing(store, caplog):
     client = FakeJobClient()
     queue(store)
 
@@ -253,7 +254,10 @@ def test_an_unreadable_cluster_report_starts_nothing_and_raises_nothing(store):
         raise ConnectionError("head down")
 
     executor = RayJobExecutor(SECRET_URL, "http://ray-head:8265", client, cluster=unreachable)
-    assert Scheduler(store, executor).tick() == []
+    scheduler = Scheduler(store, executor)
+    with caplog.at_level(logging.WARNING, logger=ray_executor.__name__):
+        assert scheduler.tick() == [] and scheduler.tick() == []
+    assert len(caplog.records) == 1, "an outage is logged once, not at every tick"
 
 
 def test_the_cluster_report_is_read_node_by_node(monkeypatch):
