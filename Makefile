@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CLASS_STAMP := $(VENV)/.installed-class
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 
@@ -16,6 +17,11 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# The class server's extras (Ray): the class server and the tests need them, a laptop's `make app` does not.
+$(CLASS_STAMP): $(STAMP) requirements-class.txt
+	$(PY) -m pip install --quiet -r requirements-class.txt
+	touch $(CLASS_STAMP)
 
 # Debian's Chromium drives the browser test (Playwright's own browser download cannot run offline).
 $(CHROMIUM):
@@ -38,16 +44,16 @@ app: $(STAMP)
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false
 
 # The class server: on the network; refuses to start without $$EFFLAB_TEACHER_PIN or $$EFFLAB_TEACHER_PIN_FILE.
-class: $(STAMP)
+class: $(CLASS_STAMP)
 	$(PY) -m efficiency.class_server --port $(PORT)
 
-test: $(STAMP) $(CHROMIUM) postgres-server
+test: $(CLASS_STAMP) $(CHROMIUM) postgres-server
 	$(PY) -m pytest -m "not slow"
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
 
-test-all: $(STAMP) $(CHROMIUM) postgres-server
+test-all: $(CLASS_STAMP) $(CHROMIUM) postgres-server
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -81,7 +81,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
     halt = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: halt.set())
-    serve(store, halt, say=lambda message: print(message, file=sys.stderr, flush=True))
+    serve(store, halt, say=lambda message: print(message, file=sys.stderr, flush=True),
+          executor=args.executor, ray_address=args.ray_address)  # fmt: skip
     return 0
 
 
@@ -402,7 +403,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     queue = commands.add_parser("queue", help="Serve the run store's queue without the app.")
     queue_sub = queue.add_subparsers(dest="queue_command", required=True)
-    queue_sub.add_parser("serve", help="Start queued runs as this machine's devices free up, until Ctrl-C or SIGTERM.")
+    serving = queue_sub.add_parser("serve", help="Start queued runs as devices free up, until Ctrl-C or SIGTERM.")
+    serving.add_argument("--executor", choices=["local", "ray"], default="local",
+                         help="local: this machine's devices; ray: one Ray job per run on a Ray cluster.")  # fmt: skip
+    serving.add_argument("--ray-address", metavar="URL",
+                         help="Ray's job API (the dashboard), e.g. http://127.0.0.1:8265; default $RAY_ADDRESS.")  # fmt: skip
     queue.set_defaults(func=cmd_queue)
 
     data = commands.add_parser("data", help="List or download datasets.")

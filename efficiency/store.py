@@ -340,6 +340,19 @@ class RunStore:
             )
             return result.rowcount == 1
 
+    def interrupt_if_active(self, run_id: int, error: str) -> bool:
+        """A queued or running run whose worker is known dead (a cluster's failed job): interrupted.
+
+        Conditional: a run that ended itself keeps its own final status. False when it had.
+        """
+        with self._write() as conn:
+            result = conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status.in_(ACTIVE))
+                .values(status="interrupted", finished_at=time.time(), error=error)
+            )
+            return result.rowcount == 1
+
     def request_stop(self, run_id: int, actor: Actor | None = None) -> str | None:
         """Ask a run to stop: a queued run is cancelled at once, a running one stops at its next step.
 

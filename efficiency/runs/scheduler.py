@@ -6,12 +6,14 @@ can share the same store safely: a run is claimed with a conditional update, and
 lock (efficiency.runs.slots) keeps two runs off one device whoever started them.
 
 Each tick, in order:
-1. reap runs whose process died (the store's liveness rule);
+1. reap runs whose process died (the store's liveness rule), then let the executor end runs whose
+   job it knows died (a cluster's job; local processes need nothing beyond the store's rule);
 2. a run asked to stop that goes on training for `stop_grace_s` (or is still alive after
    `stop_hard_s`) is killed; its progress rows are kept and it is stored as stopped;
 3. a run past its time limit is asked to stop (the engine then tests the best model so far);
-4. the next queued run of each free device is started, in the fair queue's order (efficiency.fair_queue:
-   round-robin between owners, oldest first within an owner's runs).
+4. the next queued run of each free slot is started, in the fair queue's order (efficiency.fair_queue:
+   round-robin between owners, oldest first within an owner's runs). The executor says which slots are
+   free: this host's devices for local processes, the cluster's free GPUs or CPUs for Ray.
 """
 
 from __future__ import annotations
@@ -25,9 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from efficiency import processes
 from efficiency.fair_queue import fair_order
-from efficiency.runs import slots
 from efficiency.store import RunRecord, RunStore
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,33 @@ def close_all() -> None:
         scheduler.close()
 
 
+Handle = int | str  # a launched worker: its pid on this host, or a cluster's job id
+
+
+class Room(Protocol):
+    def take(self, record: RunRecord) -> bool:
+        """Whether a slot is free for this run now; a True answer holds the slot for the rest of the tick."""
+        ...
+
+
 class Executor(Protocol):
-    def start(self, run_id: int) -> int: ...
-    def alive(self, pid: int) -> bool: ...
-    def kill(self, pid: int) -> bool: ...
+    """Where workers run: this host's processes (executor.py) or a Ray cluster's jobs (ray_executor.py)."""
+
+    def start(self, run_id: int) -> Handle: ...
+    def alive(self, handle: Handle) -> bool: ...
+    def kill(self, handle: Handle) -> bool: ...
+
+    def room(self, here: str, running: list[RunRecord], queued: list[RunRecord], launching: dict[int, str]) -> Room:
+        """The free slots this tick; `launching`: run id -> device of launches not yet claimed by their worker."""
+        ...
+
+    def handle_of(self, record: RunRecord, here: str) -> Handle | None:
+        """The running worker of `record` that this executor can end, or None."""
+        ...
+
+    def watch(self, store: RunStore, active: list[RunRecord]) -> bool:
+        """What this executor checks each tick beyond the store's liveness rule; True when it ended a run."""
+        ...
 
 
 @dataclass(eq=False)  # identity semantics: held in a WeakSet, one per server
@@ -63,7 +86,7 @@ class Scheduler:
     stop_hard_s: float = STOP_HARD_S
     # The teacher's limit for every run, read at each tick so a change applies at once (None: no limit).
     time_limit_s: Callable[[], float | None] = lambda: None
-    _launched: dict[int, tuple[int, float]] = field(default_factory=dict)  # run id -> (pid, when)
+    _launched: dict[int, tuple[Handle, float]] = field(default_factory=dict)  # run id -> (worker, when)
     # run id -> (when a stop was first seen, the training step then)
     _stop_seen: dict[int, tuple[float, int]] = field(default_factory=dict)
     _thread: threading.Thread | None = None
@@ -105,6 +128,8 @@ class Scheduler:
         with self._lock:
             now = time.time()
             active = self.store.active()
+            if self.executor.watch(self.store, active):  # it ended runs (a cluster's dead jobs): read again
+                active = self.store.active()
             running = [r for r in active if r.status == "running"]
             for record in running:
                 self._enforce_stop(record, now)
@@ -122,11 +147,12 @@ class Scheduler:
         still_training = progress.get("phase") in ("train", "teacher") and step > step_then + 2
         if not ((waited > self.stop_grace_s and still_training) or waited > self.stop_hard_s):
             return
-        if record.host != self.store.host or not processes.alive(record.pid, record.pid_started_at):
+        handle = self.executor.handle_of(record, self.store.host)
+        if handle is None:  # another host's process, or already gone (the store's liveness rule ends its run)
             return
-        log.warning("run %s ignored its stop request for %.0f s: killing pid %s", record.id, waited, record.pid)
-        if not self.executor.kill(record.pid):
-            log.warning("run %s: pid %s belongs to another user; its run is left as it is", record.id, record.pid)
+        log.warning("run %s ignored its stop request for %.0f s: ending its worker %s", record.id, waited, handle)
+        if not self.executor.kill(handle):
+            log.warning("run %s: its worker %s is not ours to end; its run is left as it is", record.id, handle)
             return
         # Conditional: if the run finished on its own just now, its own final status stands.
         self.store.finish_if_running(
@@ -146,39 +172,35 @@ class Scheduler:
             self.store.request_stop(record.id)
 
     def _start_queued(self, queued: list[RunRecord], running: list[RunRecord], now: float) -> list[int]:
-        here = self.store.host  # a device is this host's own: "cpu" on another machine is another device
-        busy = {r.device for r in running if r.host == here}
-        for run_id, (pid, when) in list(self._launched.items()):
+        launching: dict[int, str] = {}  # run id -> device: started, still loading
+        for run_id, (handle, when) in list(self._launched.items()):
             record = next((r for r in queued if r.id == run_id), None)
             if record is None:
                 self._launched.pop(run_id)  # claimed, finished or cancelled
-            elif self.executor.alive(pid) and now - when < LAUNCH_GRACE_S:
-                busy.add(record.device)  # started, still loading: its device is taken
+            elif self.executor.alive(handle) and now - when < LAUNCH_GRACE_S:
+                launching[run_id] = record.device
                 with contextlib.suppress(Exception):  # other hosts see it alive by this beat, not by its pid
                     self.store.beat_waiting(run_id)
             else:
                 self._launched.pop(run_id)  # its worker died before claiming: the store reaps the run
-        # Waiters of this host that another process launched (the CLI, another server): their device is taken.
-        busy |= {r.device for r in queued if r.pid is not None and r.host == here and r.id not in self._launched}
+        room = self.executor.room(self.store.host, running, queued, launching)
         started = []
         for record in fair_order(queued, running, self.store.last_starts()):
-            if record.pid is not None or record.device in busy:
-                continue  # a process (here or on another host) has it, or its device is busy here
-            if not slots.is_free(record.device):  # held, or probed by another scheduler at this moment
-                busy.add(record.device)
-                continue
+            if record.pid is not None or not room.take(record):
+                continue  # a process (here or on another host) has it, or no slot is free for it
             if not self.store.reserve(record.id):
-                busy.add(record.device)  # another scheduler took it a moment ago: its device is taken this tick
-                continue
+                continue  # another scheduler took it a moment ago: its slot stays taken this tick
             try:
-                pid = self.executor.start(record.id)
+                handle = self.executor.start(record.id)
             except Exception:  # no process, no interpreter: the run stays queued for the next tick
                 log.exception("run %s: its worker could not be started", record.id)
                 self.store.release(record.id)
                 continue
-            self._launched[record.id] = (pid, now)
-            with contextlib.suppress(Exception):  # the process may already have ended
-                self.store.mark_waiting(record.id, pid)
-            busy.add(record.device)
+            self._launched[record.id] = (handle, now)
+            # A pid here names the waiter at once; a cluster's job names itself when its worker starts
+            # (till then the reservation names this scheduler, which beats for it above).
+            if isinstance(handle, int):
+                with contextlib.suppress(Exception):  # the process may already have ended
+                    self.store.mark_waiting(record.id, handle)
             started.append(record.id)
         return started

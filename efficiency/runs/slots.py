@@ -19,10 +19,22 @@ from efficiency import paths
 POLL_S = 0.5
 
 
+def physical(device: str) -> str:
+    """The GPU as the machine numbers it: under $CUDA_VISIBLE_DEVICES (Ray sets it per job), cuda:0 is its first entry.
+
+    Two Ray jobs on one machine each see their own GPU as cuda:0; their locks must still differ.
+    """
+    visible = [entry.strip() for entry in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if entry.strip()]
+    if not device.startswith("cuda") or not visible:
+        return device
+    index = int(device.partition(":")[2] or 0)
+    return f"cuda:{visible[index]}" if index < len(visible) else device
+
+
 def lock_path(device: str) -> Path:
     folder = paths.app_data_dir() / "locks"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"device-{device.replace(':', '-')}.lock"
+    return folder / f"device-{physical(device).replace(':', '-')}.lock"
 
 
 def holder(device: str) -> str:

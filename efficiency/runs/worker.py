@@ -10,6 +10,7 @@ line, where any user of the machine could read its password.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import threading
 
@@ -22,6 +23,10 @@ from efficiency.store import RunStore
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m efficiency.runs.worker")
     parser.add_argument("run_id", type=int)
+    parser.add_argument(
+        "--device",
+        help="The device an executor placed the run on (a Ray job sees its one GPU as cuda:0): replaces the config's.",
+    )
     args = parser.parse_args(argv)
     try:
         store = RunStore()  # $EFFLAB_STORE, else the default SQLite file
@@ -36,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     stop_on_signals(stop)
     try:
         config = RunConfig.from_dict(record.config)
+        if args.device:
+            config = dataclasses.replace(config, device=args.device)
     except EfficiencyError as exc:
         store.finish(args.run_id, "failed", error=f"The stored config cannot be used: {exc}")
         print(f"error: {exc}", file=sys.stderr)

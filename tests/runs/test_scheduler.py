@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from efficiency.runs.executor import LocalProcessExecutor
 from efficiency.runs.scheduler import Scheduler
 from efficiency.runs.slots import device_slot
 from efficiency.store import RunStore
@@ -37,6 +38,11 @@ class FakeExecutor:
                 p.kill()
                 p.wait()
         return True
+
+    # Which devices are free, which worker a run has, nothing more to watch: as the local executor does.
+    room = staticmethod(LocalProcessExecutor.room)
+    handle_of = staticmethod(LocalProcessExecutor.handle_of)
+    watch = staticmethod(LocalProcessExecutor.watch)
 
     def close(self) -> None:
         for p in self.processes:

@@ -2,7 +2,7 @@ import subprocess
 import sys
 import time
 
-from efficiency.runs.slots import device_slot, holder
+from efficiency.runs.slots import device_slot, holder, lock_path
 
 HOLD = """
 import sys, time
@@ -46,3 +46,12 @@ def test_the_lock_is_released_when_its_holder_is_killed():
     child.wait()
     with device_slot("cpu", "run 102") as got:
         assert got
+
+
+def test_a_gpu_lock_names_the_physical_gpu_a_ray_job_was_given(monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert lock_path("cuda:0").name == "device-cuda-0.lock"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    assert lock_path("cuda:0").name == "device-cuda-2.lock"  # two jobs' cuda:0 are two GPUs: two locks
+    assert lock_path("cuda:1").name == "device-cuda-3.lock"
+    assert lock_path("cpu").name == "device-cpu.lock"
