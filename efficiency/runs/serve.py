@@ -7,6 +7,7 @@ reserved by one scheduler only (`RunStore.reserve`) and claimed by one worker on
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable
@@ -21,22 +22,24 @@ from efficiency.store_url import masked
 EXECUTOR_ENV = "EFFLAB_EXECUTOR"
 
 
-def backstop_s() -> float | None:
-    """The scheduler's hard limit: the teacher's limit, plus time to load, test and measure."""
-    limit = lab_settings.load().time_limit_s
+def backstop_s(store: RunStore | None = None) -> float | None:
+    """The scheduler's hard limit: the teacher's limit (of `store`'s lab), plus time to load, test and measure."""
+    limit = lab_settings.load(store).time_limit_s
     return None if limit is None else limit * 1.25 + 120
 
 
 def local_scheduler(store: RunStore) -> Scheduler:
     """The scheduler of this machine: one worker process per run, the teacher's time limit (not started)."""
-    return Scheduler(store, LocalProcessExecutor(store.url), time_limit_s=backstop_s)
+    return Scheduler(store, LocalProcessExecutor(store.url), time_limit_s=functools.partial(backstop_s, store))
 
 
 def ray_scheduler(store: RunStore, address: str | None = None) -> Scheduler:
     """The same scheduler with runs as jobs of the Ray cluster at `address` (else $RAY_ADDRESS); not started."""
     from efficiency.runs.ray_executor import RayJobExecutor
 
-    return Scheduler(store, RayJobExecutor.connect(store.url, address), time_limit_s=backstop_s)
+    return Scheduler(
+        store, RayJobExecutor.connect(store.url, address), time_limit_s=functools.partial(backstop_s, store)
+    )
 
 
 def configured_scheduler(store: RunStore) -> Scheduler:

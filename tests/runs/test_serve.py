@@ -74,3 +74,12 @@ def test_a_run_waiting_for_its_device_beats_so_other_hosts_see_it_alive(store):
     time.sleep(0.05)
     assert _CancelWatch(store, run_id, threading.Event(), every_s=0)() is False, "still queued: it waits on"
     assert store.get(run_id).heartbeat_at > before
+
+
+def test_queue_serve_s_time_limit_is_the_one_its_own_store_holds(store, monkeypatch):
+    from efficiency import lab_settings
+
+    monkeypatch.delenv(ENV_VAR, raising=False)  # the store comes by --store, not by the environment
+    lab_settings.save(lab_settings.LabSettings(time_limit_min=10.0), store)
+    lab_settings.save(lab_settings.LabSettings(time_limit_min=None))  # this machine's own file says no limit
+    assert local_scheduler(store).time_limit_s() == 10 * 60 * 1.25 + 120
