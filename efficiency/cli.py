@@ -307,7 +307,8 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         say = (lambda message: print(message, file=sys.stderr, flush=True)) if not args.quiet else (lambda _m: None)
         plan = run_plan(lessons.plan_lesson(lesson, store), store, stop, say)
         result = lessons.lesson_result(lesson, store, plan)
-        cost = lesson_cost(result, resolve_country(args.country)) if about_cost(lesson) else None
+        scale = {"params": args.scale_params_m * 1e6, "data_factor": args.scale_data}
+        cost = lesson_cost(result, resolve_country(args.country), **scale) if about_cost(lesson) else None
         if args.json:
             print(json.dumps({**result.to_json(), **({"cost": cost.to_json()} if cost else {})}, default=str))
         else:
@@ -436,6 +437,16 @@ def build_parser() -> argparse.ArgumentParser:
     lesson_run.add_argument(
         "--country", help="Price CO2 on this country's grid (ISO code; default $EFFLAB_COUNTRY or the world)."
     )
+    # The Lessons page's defaults (efficiency.lessons.cost): a billion parameters on a thousand times the data.
+    lesson_run.add_argument(
+        "--scale-params-m",
+        type=float,
+        default=1_000.0,
+        metavar="MILLIONS",
+        help="A lesson about cost prices its costliest run at this many parameters (estimate).",
+    )
+    lesson_run.add_argument("--scale-data", type=float, default=1_000.0, metavar="FACTOR",
+                            help="...and on this many times its training data.")  # fmt: skip
     lesson.set_defaults(func=cmd_lesson)
 
     lens = commands.add_parser("tokens", help="How a model's tokenizer reads each language or your sentence.")

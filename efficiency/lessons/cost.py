@@ -21,6 +21,8 @@ WEB_SEARCH_KWH = 0.0003
 STREAMING_HOUR_KWH = 0.077
 CAR_CO2_KG_PER_M = 0.400 / 1609.344  # 400 g a mile
 CAR = "metres driven in a typical car"
+SCALE_PARAMS_M = 1_000.0  # the page's and the CLI's default: a billion parameters...
+SCALE_DATA_FACTOR = 1_000.0  # ...on a thousand times the run's data
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,19 @@ def connect(address: str) -> JobClient:
         ) from None
 
 
+def ray_auth_headers() -> dict[str, str]:
+    """The token header a cluster with token authentication (RAY_AUTH_MODE=token) asks for; none otherwise.
+
+    The job client sends it by itself; this plain request must too, or every cluster report is refused (401).
+    Ray exposes it only from a private module: without it, no header (a cluster without tokens needs none).
+    """
+    try:
+        from ray._private.authentication.http_token_authentication import get_auth_headers_if_auth_enabled
+    except ImportError:
+        return {}
+    return dict(get_auth_headers_if_auth_enabled({}) or {})
+
+
 def cluster_view(address: str, timeout_s: float = 5.0) -> ClusterView:
     """The free resources of each node, from the dashboard's cluster status (what `ray status` prints).
 
@@ -142,7 +155,7 @@ def cluster_view(address: str, timeout_s: float = 5.0) -> ClusterView:
     """
     import requests
 
-    response = requests.get(f"{address.rstrip('/')}/api/cluster_status", timeout=timeout_s)
+    response = requests.get(f"{address.rstrip('/')}/api/cluster_status", headers=ray_auth_headers(), timeout=timeout_s)
     response.raise_for_status()
     report = (((response.json().get("data") or {}).get("clusterStatus") or {}).get("loadMetricsReport")) or {}
     nodes, gpus = [], 0.0

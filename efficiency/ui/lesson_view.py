@@ -25,7 +25,14 @@ from efficiency.lessons import (
     plan_lesson,
 )
 from efficiency.lessons.catalog import add_own_lesson
-from efficiency.lessons.cost import LessonCost, about_cost, duration_words, lesson_cost
+from efficiency.lessons.cost import (
+    SCALE_DATA_FACTOR,
+    SCALE_PARAMS_M,
+    LessonCost,
+    about_cost,
+    duration_words,
+    lesson_cost,
+)
 from efficiency.lessons.minutes import Minutes, estimate_minutes
 from efficiency.lessons.predict import choices, supported
 from efficiency.lessons.result import lesson_result
@@ -299,10 +306,10 @@ def scale_section(result: LessonResult, label: str, country: str) -> None:
     """The costliest run priced for a larger model on more data: an estimate, with its formula."""
     st.markdown(f"**At scale** ({escaped(label)}, estimated).")
     left, right = st.columns(2)
-    params_m = left.number_input("Parameters (millions)", min_value=0.1, max_value=1_000_000.0, value=1_000.0,
+    params_m = left.number_input("Parameters (millions)", min_value=0.1, max_value=1_000_000.0, value=SCALE_PARAMS_M,
                                  key=f"scale-params-{result.lesson.name}",
                                  help="MiniLM has 22.7 million; a 7B language model has 7,000.")  # fmt: skip
-    data_factor = right.number_input("Data, times this run's", min_value=0.001, max_value=1e9, value=1_000.0,
+    data_factor = right.number_input("Data, times this run's", min_value=0.001, max_value=1e9, value=SCALE_DATA_FACTOR,
                                      key=f"scale-data-{result.lesson.name}")  # fmt: skip
     cost = lesson_cost(result, country=country, params=params_m * 1e6, data_factor=data_factor)
     if cost is None or cost.scaled is None:

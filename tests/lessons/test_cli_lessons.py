@@ -84,7 +84,9 @@ def test_a_lesson_about_energy_prints_what_its_runs_cost(tmp_path, capsys):
     full = cost["runs"]["full"]
     assert full["energy_kwh"] > 0 and full["co2_kg"] > 0 and len(full["everyday"]) >= 5
     assert all(thing["source"] for thing in full["everyday"])
-    assert cost["scaled"]["data_factor"] == 1000 and cost["scaled"]["method"].startswith("estimate:")
-    assert main(["lesson", "run", str(costly), "--quiet"]) == 0  # reused; as text
-    out = capsys.readouterr().out
-    assert "What these runs cost" in out and "web searches" in out and "At scale" in out
+    assert cost["scaled"]["data_factor"] == 1000 and cost["scaled"]["params"] == 1e9, "the Lessons page's defaults"
+    assert cost["scaled"]["method"].startswith("estimate:")
+    assert main(["lesson", "run", str(costly), "--quiet", "--scale-params-m", "7000", "--scale-data", "10"]) == 0
+    out = capsys.readouterr().out  # reused; as text
+    assert "What these runs cost" in out and "driving a typical car" in out
+    assert "At scale (full, 7,000M parameters on 10 times the data)" in out or "At scale (lora, 7,000M" in out

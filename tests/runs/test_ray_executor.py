@@ -266,9 +266,20 @@ def test_the_cluster_report_is_read_node_by_node(monkeypatch):
     usage = {"a": {"CPU": [2.0, 8.0], "GPU": [1.0, 2.0], "memory": [0, 9e9]}, "b": {"CPU": [0.0, 4.0]}}
     body = {"data": {"clusterStatus": {"loadMetricsReport": {"usageByNode": usage}}}}
     answer = SimpleNamespace(json=lambda: body, raise_for_status=lambda: None)
-    monkeypatch.setattr(requests, "get", lambda url, timeout: answer)
+    sent = {}
+    monkeypatch.setattr(requests, "get", lambda url, headers, timeout: sent.update(headers) or answer)
+    monkeypatch.setattr(ray_executor, "ray_auth_headers", lambda: {"authorization": "Bearer t0ken"})
     view = ray_executor.cluster_view("http://ray-head:8265")
     assert view.free_by_node == [{"CPU": 6.0, "GPU": 1.0}, {"CPU": 4.0}] and view.gpus_total == 2.0
+    assert sent == {"authorization": "Bearer t0ken"}, "a cluster with token authentication gets its token"
+
+
+@needs_ray
+def test_ray_s_token_header_is_sent_only_when_token_authentication_is_on(monkeypatch, tmp_path):
+    from ray._private.authentication import authentication_utils
+
+    monkeypatch.setattr(authentication_utils, "is_token_auth_enabled", lambda: False)
+    assert ray_executor.ray_auth_headers() == {}
 
 
 @needs_ray
