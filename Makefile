@@ -8,9 +8,12 @@ CLASS_STAMP := $(VENV)/.installed-class
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 
-.PHONY: app class install postgres-server test test-slow test-all bench bench-techniques lint format screenshots clean
+.PHONY: app class install install-class postgres-server test test-slow test-all bench bench-techniques lint format screenshots clean
 
 install: $(STAMP)
+
+# A GPU machine joining a class's Ray cluster needs the lab and Ray, not the app served: `make install-class`.
+install-class: $(CLASS_STAMP)
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
