@@ -299,7 +299,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda", help="cuda (the check) or cpu (the same paths, for the tests)")
     parser.add_argument("--model", default=None, help=f"default: {MINILM}; {TINY} with --quick")
-    parser.add_argument("--quick", action="store_true", help="tiny model, 24 sentences, 1 epoch: every path in seconds")
+    parser.add_argument("--quick", action="store_true", help="tiny model, 16 sentences, 1 epoch: every path in seconds")
     parser.add_argument("--only", help="groups (techniques, bnb, engine) or row names, comma-separated")
     parser.add_argument("--data-dir", default=None, help="the data folder (default: $EFFLAB_DATA_DIR, ../shared/data)")
     parser.add_argument("--seed", type=int, default=42)
@@ -308,9 +308,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.model = args.model or (TINY if args.quick else MINILM)
     # Quick: every path, in seconds on a CPU; the full check: the sizes.
-    args.epochs, args.limit_train, args.eval_limit = (1, 24, 24) if args.quick else (3, None, None)
+    args.epochs, args.limit_train, args.eval_limit = (1, 16, 16) if args.quick else (3, None, None)
     args.engine_epochs, args.engine_seeds = (1, 1) if args.quick else (3, 3)
-    args.marathi_limit = 24 if args.quick else None
+    args.marathi_limit = 16 if args.quick else None
     return args
 
 
