@@ -142,7 +142,8 @@ def check_row(args: argparse.Namespace, row: Row, model: str) -> dict[str, Any]:
     try:
         result = run_recipe(row_config(args, row, model), args.eval_limit)
     except Exception as exc:  # the check goes on with the next path and says what broke
-        return {**report, "status": "failed", "error": failure(exc), "wall_s": time.perf_counter() - start}
+        return {**report, "status": "failed", "error": failure(exc), "traceback": traceback.format_exc(limit=-8),
+                "wall_s": time.perf_counter() - start}  # fmt: skip
     finally:
         free_device_memory()
     m = result.metrics
@@ -158,7 +159,7 @@ def check_row(args: argparse.Namespace, row: Row, model: str) -> dict[str, Any]:
         technique_report=m.get("techniques"),
         wall_s=time.perf_counter() - start,
     )
-    missing = [key for key in missing_gpu_figures(args.device) if report.get(key) is None]
+    missing = [key for key in required_gpu_figures(args.device) if report.get(key) is None]
     if report["accuracy"] is None:
         missing.append("accuracy")
     if missing and report["status"] == "ok":
@@ -166,7 +167,7 @@ def check_row(args: argparse.Namespace, row: Row, model: str) -> dict[str, Any]:
     return report
 
 
-def missing_gpu_figures(device: str) -> tuple[str, ...]:
+def required_gpu_figures(device: str) -> tuple[str, ...]:
     """The figures a CUDA run must bring: without them a GPU measurement path is broken."""
     return ("cuda_peak_memory_mb", "nvml_energy_j") if device.startswith("cuda") else ()
 
@@ -183,7 +184,7 @@ def engine_benchmark(args: argparse.Namespace, model: str) -> dict[str, Any]:
         try:
             report[key] = race(args, model, dataset, epochs, range(42, 42 + seeds), limit)
         except Exception as exc:
-            report[key] = {"status": "failed", "error": failure(exc)}
+            report[key] = {"status": "failed", "error": failure(exc), "traceback": traceback.format_exc(limit=-8)}
         finally:
             free_device_memory()
         report[key].update(dataset=dataset, epochs=epochs, wall_s=time.perf_counter() - start)

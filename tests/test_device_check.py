@@ -76,9 +76,16 @@ def test_bnb_rows_are_skipped_with_the_way_to_run_them_when_bitsandbytes_is_abse
     assert row["status"] == "skipped" and "--only bnb" in row["error"]
 
 
-def test_missing_gpu_figures_fail_a_cuda_row_but_not_a_cpu_row():
-    assert device_check.missing_gpu_figures("cuda") == ("cuda_peak_memory_mb", "nvml_energy_j")
-    assert device_check.missing_gpu_figures("cpu") == ()
+def test_a_cuda_row_without_its_nvml_energy_fails_and_says_which_figure(monkeypatch):
+    from efficiency.config import RunConfig
+    from efficiency.runs.recipe import RecipeResult
+
+    finished = RecipeResult("finished", RunConfig(), {"accuracy": 0.5, "cuda_peak_memory_mb": 12.0}, {}, None)
+    monkeypatch.setattr(device_check, "run_recipe", lambda config, eval_limit=None: finished)
+    on_cuda = device_check.check_row(device_check.parse_args(["--device", "cuda"]), device_check.ROWS[0], "tiny")
+    assert on_cuda["status"] == "failed" and on_cuda["error"] == "no nvml_energy_j measured"
+    on_cpu = device_check.check_row(device_check.parse_args(["--device", "cpu"]), device_check.ROWS[0], "tiny")
+    assert on_cpu["status"] == "ok" and on_cpu["cuda_peak_memory_mb"] == 12.0
 
 
 def test_the_fp16_minilm_copy_is_half_the_bytes_and_loads_back_in_fp32(tmp_path, monkeypatch):
