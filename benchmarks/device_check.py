@@ -39,17 +39,23 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch
+try:
+    import torch
 
-from benchmarks import bench_engine
-from efficiency.config import DataConfig, MeasureConfig, ModelConfig, RunConfig, TrainConfig, parse_technique
-from efficiency.data import LabelledDataset, load_dataset
-from efficiency.data.splits import stratified_subsample
-from efficiency.errors import EfficiencyError
-from efficiency.model_names import MINILM, TINY
-from efficiency.runs import finetune
-from efficiency.runs.checks import checked_device
-from efficiency.runs.recipe import RecipeResult, RunHooks, prepare, resolve_defaults
+    from benchmarks import bench_engine
+    from efficiency.config import DataConfig, MeasureConfig, ModelConfig, RunConfig, TrainConfig, parse_technique
+    from efficiency.data import LabelledDataset, load_dataset
+    from efficiency.data.splits import stratified_subsample
+    from efficiency.errors import EfficiencyError
+    from efficiency.model_names import MINILM, TINY
+    from efficiency.runs import finetune
+    from efficiency.runs.checks import checked_device
+    from efficiency.runs.recipe import RecipeResult, RunHooks, prepare, resolve_defaults
+except ModuleNotFoundError as missing:  # a GPU image without one of the lab's needs: say which, not a traceback
+    raise SystemExit(
+        f"The device check needs the Python module '{(missing.name or '?').split('.')[0]}', which this machine lacks: "
+        "carry its package's wheel (see scripts/prepare_device_check.py) or install it."
+    ) from None
 
 JAVANESE, MARATHI = "nusax-senti/javanese", "mahasent-mr"
 KWH_TO_J = 3.6e6

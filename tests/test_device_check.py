@@ -63,6 +63,14 @@ def test_a_failing_path_is_named_and_the_exit_status_says_so(capsys):
     assert "needs a CUDA GPU" in report["rows"][0]["error"]  # the lab's own message, without a traceback
 
 
+def test_a_missing_package_is_named_in_a_plain_message(tmp_path):
+    blocker = "import sys; sys.modules['torch'] = None; sys.argv = ['device_check.py', '--help']; "
+    run = f"import runpy; runpy.run_path({str(paths.REPO_ROOT / 'benchmarks' / 'device_check.py')!r}, run_name='__main__')"
+    done = subprocess.run([sys.executable, "-c", blocker + run], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "needs the Python module 'torch', which this machine lacks" in done.stderr
+
+
 def test_only_refuses_an_unknown_path_in_words():
     with pytest.raises(SystemExit, match="unknown qlora-2bit; choose from techniques, bnb, engine"):
         device_check.selected("qlora-2bit")
