@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -29,15 +30,17 @@ import numpy as np
 import torch
 
 from efficiency.config import DataConfig, MeasureConfig, ModelConfig, RunConfig, TrainConfig
-from efficiency.data import load_dataset
+from efficiency.data import LabelledDataset, load_dataset
 from efficiency.models import load_classifier
 from efficiency.runs.recipe import resolve_defaults
-from efficiency.runs.runner import run_experiment
-from efficiency.store import RunStore
+
+if TYPE_CHECKING:
+    from efficiency.store import RunStore
 
 
-def engine_run(args: argparse.Namespace, seed: int, measure: bool, store: RunStore, epochs: int | None = None) -> dict:
-    config = RunConfig(
+def engine_config(args: argparse.Namespace, seed: int, measure: bool, epochs: int | None = None) -> RunConfig:
+    """The engine's run: the benchmark's model, data, epochs, learning rate and device, engine defaults otherwise."""
+    return RunConfig(
         name=f"bench engine seed {seed}{'' if measure else ' (measurement off)'}",
         model=ModelConfig(name=args.model),
         data=DataConfig(dataset=args.dataset, limit_train=args.limit_train),
@@ -46,25 +49,34 @@ def engine_run(args: argparse.Namespace, seed: int, measure: bool, store: RunSto
         seed=seed,
         device=args.device,
     )
-    result = run_experiment(config, store=store)
-    m = result.metrics
+
+
+def engine_figures(metrics: dict, config: dict) -> dict:
+    """What the benchmark compares, from an engine run's metrics and resolved config."""
     return {
-        "examples_per_s": m["train_examples_per_s"],
-        "train_wall_s": m["train_wall_s"],
-        "accuracy": m["accuracy"],
-        "macro_f1": m["macro_f1"],
-        "padded_tokens": m["padded_tokens"],
-        "energy_kwh": m.get("energy_kwh"),
-        "learning_rate": result.config["train"]["learning_rate"],
+        "examples_per_s": metrics["train_examples_per_s"],
+        "train_wall_s": metrics["train_wall_s"],
+        "accuracy": metrics["accuracy"],
+        "macro_f1": metrics["macro_f1"],
+        "padded_tokens": metrics["padded_tokens"],
+        "energy_kwh": metrics.get("energy_kwh"),
+        "learning_rate": config["train"]["learning_rate"],
     }
 
 
-def trainer_run(args: argparse.Namespace, seed: int, learning_rate: float) -> dict:
-    """A typical Trainer fine-tune: tokenise with padding='max_length', then Trainer.train()."""
+def engine_run(args: argparse.Namespace, seed: int, measure: bool, store: RunStore, epochs: int | None = None) -> dict:
+    from efficiency.runs.runner import run_experiment  # the store's SQLAlchemy: not on a bare GPU image
+
+    result = run_experiment(engine_config(args, seed, measure, epochs), store=store)
+    return engine_figures(result.metrics, result.config)
+
+
+def trainer_run(args: argparse.Namespace, seed: int, learning_rate: float, ds: LabelledDataset | None = None) -> dict:
+    """A typical Trainer fine-tune: tokenise with padding='max_length', then Trainer.train() (on `ds` when given)."""
     from sklearn.metrics import accuracy_score, f1_score
     from transformers import Trainer, TrainingArguments
 
-    ds = load_dataset(DataConfig(dataset=args.dataset, limit_train=args.limit_train), seed)
+    ds = ds or load_dataset(DataConfig(dataset=args.dataset, limit_train=args.limit_train), seed)
     loaded = load_classifier(args.model, ds.label_names, seed)
     tok = loaded.tokenizer
 
@@ -128,6 +140,8 @@ def main() -> int:
     parser.add_argument("--skip-trainer", action="store_true", help="measure the overhead only")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+
+    from efficiency.store import RunStore
 
     with tempfile.TemporaryDirectory() as home:
         os.environ.setdefault("EFFLAB_HOME", home)  # the bench's runs stay out of the user's store

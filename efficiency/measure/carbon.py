@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import os
 
-import pycountry
-
 from efficiency.errors import ConfigError
 from efficiency.measure import codecarbon_internals
 
@@ -32,6 +30,12 @@ def normalise_country(code: str) -> str:
     text = code.strip()
     if text.upper() in {WORLD, ""}:
         return WORLD
+    try:
+        import pycountry  # not on a bare GPU image: only a named country needs it
+    except ImportError:
+        raise ConfigError(
+            f"Reading the country '{code}' needs pycountry (pip install pycountry), or leave the country unset."
+        ) from None
     try:
         country = pycountry.countries.lookup(text)
     except LookupError:

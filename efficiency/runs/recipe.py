@@ -12,7 +12,7 @@ import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -23,9 +23,11 @@ from efficiency.measure.carbon import resolve_country
 from efficiency.measure.timer import PhaseTimer
 from efficiency.model_names import TINY
 from efficiency.runs.uploads import materialised
-from efficiency.store import RunStore
 from efficiency.techniques import Pipeline
 from efficiency.techniques import build as build_techniques
+
+if TYPE_CHECKING:  # the store needs SQLAlchemy; a recipe run without one (the device check) takes a stand-in
+    from efficiency.store import RunStore
 
 DEFAULT_LEARNING_RATES = {TINY: 1e-3}  # measured: a random tiny model needs a higher rate
 DEFAULT_LEARNING_RATE = 2e-4  # measured on MiniLM + NusaX-senti: 5e-5 stays under 0.5 macro-F1 in 3 epochs

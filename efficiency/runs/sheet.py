@@ -66,10 +66,15 @@ class Sheet:
         self.put("gpu_energy_kwh", reading.gpu_energy_kwh)
         if reading.nvml_gpu_energy_kwh is not None:
             self.put("nvml_gpu_energy_kwh", reading.nvml_gpu_energy_kwh, "measured", NvmlEnergyCounter.METHOD)
-        intensity, source = intensity_g_per_kwh(country)
+        try:
+            intensity, source = intensity_g_per_kwh(country)
+        except ImportError as exc:  # a bare GPU image without CodeCarbon: the energy stands, unpriced
+            intensity, source = None, f"not priced: {exc.name or 'codecarbon'} (the grid data) is not installed"
         self.put("country", country)
         self.put("carbon_intensity_g_per_kwh", intensity, "estimated", source)
-        if reading.energy_kwh is None:
+        if intensity is None:
+            self.put("co2_kg", None, "estimated", source)
+        elif reading.energy_kwh is None:
             self.put("co2_kg", None, "estimated", "no energy figure to price")
         else:
             self.put("co2_kg", co2_kg(reading.energy_kwh, country), "estimated",

@@ -7,7 +7,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -15,9 +15,11 @@ from efficiency.batching import EncodedSplit, batch_order, collate, logits_of, m
 from efficiency.errors import ConfigError
 from efficiency.measure.flops import FlopMeter, spread_picks
 from efficiency.measure.timer import PhaseTimer
-from efficiency.store import RunStore
 from efficiency.techniques import FACTS
 from efficiency.training import Progress
+
+if TYPE_CHECKING:
+    from efficiency.store import RunStore
 
 
 @dataclass

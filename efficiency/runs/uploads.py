@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from efficiency import paths
 from efficiency.data.userfile import is_upload, looks_like_file
 from efficiency.errors import DataError
-from efficiency.store import RunStore
+
+if TYPE_CHECKING:  # the store needs SQLAlchemy; the device check runs recipes without it
+    from efficiency.store import RunStore
 
 
 def keep_in_store(dataset: str, store: RunStore) -> None:

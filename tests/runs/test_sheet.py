@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 
 from efficiency.measure import Provenance
@@ -38,6 +40,21 @@ def test_energy_is_priced_in_co2_at_the_countrys_intensity():
     assert sheet.provenance["energy_kwh"]["kind"] == "estimated"
     sheet.energy(EnergyReading(), "FRA")
     assert sheet.metrics["co2_kg"] is None and sheet.provenance["co2_kg"]["method"] == "no energy figure to price"
+
+
+def test_without_codecarbons_grid_data_the_energy_stands_unpriced(monkeypatch):
+    from efficiency.measure import carbon
+
+    carbon._per_source.cache_clear()
+    monkeypatch.setitem(sys.modules, "codecarbon", None)  # a bare GPU image: CodeCarbon is not installed
+    sheet = Sheet()
+    sheet.energy(EnergyReading(energy_kwh=0.002, nvml_gpu_energy_kwh=0.001), "WORLD")
+    carbon._per_source.cache_clear()
+    assert sheet.metrics["energy_kwh"] == 0.002 and sheet.metrics["nvml_gpu_energy_kwh"] == 0.001
+    assert sheet.metrics["co2_kg"] is None and sheet.metrics["carbon_intensity_g_per_kwh"] is None
+    assert (
+        "codecarbon" in sheet.provenance["co2_kg"]["method"] and "not installed" in sheet.provenance["co2_kg"]["method"]
+    )
 
 
 def test_latency_times_both_batch_sizes():
