@@ -157,6 +157,7 @@ class Student:
     first_run: int | None = None
     runs: list[int] = field(default_factory=list)
     timings_s: list[tuple[str, float]] = field(default_factory=list)
+    warm_up_s: list[tuple[str, float]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     failed_actions: list[str] = field(default_factory=list)
     dropped_connections: int = 0
@@ -192,8 +193,7 @@ class Student:
             done = False
         finally:
             self.navigating = False
-        if timed:
-            self.timings_s.append((name.split(" ")[0], time.perf_counter() - started))
+        (self.timings_s if timed else self.warm_up_s).append((name.split(" ")[0], time.perf_counter() - started))
         try:
             self.errors += [f"{name}: {text}" for text in set(await self.page.evaluate(SHOWN_ERRORS))]
         except Exception as exc:
@@ -350,6 +350,9 @@ async def lesson(
     by_action: dict[str, list[float]] = {}
     for name, seconds in (pair for s in students for pair in s.timings_s):
         by_action.setdefault(name, []).append(seconds)
+    warm_up: dict[str, list[float]] = {}
+    for name, seconds in (pair for s in students for pair in s.warm_up_s):
+        warm_up.setdefault(name, []).append(seconds)
     errors = [e for s in students for e in s.errors]
     failed = [f for s in students for f in s.failed_actions]
     return {
@@ -363,6 +366,7 @@ async def lesson(
         "p50_action_s": percentile(timings, 0.50),
         "p95_action_s": percentile(timings, 0.95),
         "p50_by_action_s": {name: percentile(values, 0.50) for name, values in sorted(by_action.items())},
+        "p50_warm_up_s": {name: percentile(values, 0.50) for name, values in warm_up.items()},  # first visits
         "server_rss_mb_start": rss_start,
         "server_rss_mb_end": rss_end,
         "server_cpu_s": cpu_s["server"],
