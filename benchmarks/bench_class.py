@@ -270,13 +270,18 @@ class Student:
 
     # the sessions' phases
     async def warm_up(self) -> None:
-        """Every page once, and the first tiny run queued from the Experiment page's own widgets."""
+        """Every page once, and the first tiny run queued from the Experiment page's own widgets.
+
+        A cold server's first visits are slow while a whole class arrives at once: they get 5 times as long.
+        """
+        self.page.set_default_timeout(self.timeout_ms * 5)
         await self.act("home", self.home, timed=False)
         for title in ("Compare", "Experiment"):
             await self.act(title, partial(self.sidebar, title), timed=False)
         await self.act("choose the tiny model", self.choose_tiny, timed=False)
         await self.act("train", self.train, timed=False)
         self.first_run = self.runs[0] if self.runs else None  # its settings are every later run's
+        self.page.set_default_timeout(self.timeout_ms)
 
     async def attend(self, deadline: float, active: Callable[[int], bool]) -> None:
         """What a student does, in a loop, until the lesson ends (checked before each action)."""
