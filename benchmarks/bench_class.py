@@ -26,6 +26,7 @@ import os
 import random
 import re
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -190,6 +191,7 @@ class Student:
             done = True
         except Exception as exc:  # a timeout or a lost page: the action failed, the student carries on
             self.failed_actions.append(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+            say(f"session {self.index}: {self.failed_actions[-1]}")
             done = False
         finally:
             self.navigating = False
@@ -553,10 +555,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     kinds = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
     from tests.postgres import Unavailable
 
+    # SIGTERM ends the bench as Ctrl-C would: the server, its workers and the throwaway folders go with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = {}
     for kind in kinds:
         try:
             results[kind] = one_class(kind, args)
+            say(f"done:\n{report(results[kind])}")  # a long bench keeps what one store measured
         except Unavailable as exc:  # no PostgreSQL server programs here: say so, and what to install
             results[kind] = {"store": kind, "skipped": f"{exc} (Debian: apt-get install postgresql)"}
     return results if len(kinds) > 1 else results[kinds[0]]
