@@ -405,15 +405,20 @@ def settle_runs(store: Any, run_ids: list[int], drain_s: float) -> dict[str, Any
     }
 
 
+# A browser that navigated away while the server still wrote to its websocket: Streamlit logs it, no page shows it.
+BROWSER_LEFT = re.compile(r"WebSocketDisconnected|WebSocketClosedError|StreamClosedError")
+
+
 def server_exceptions(log: Path) -> list[str]:
-    """The last line of each traceback in the server's log: what a redacted exception on a page was."""
+    """The last line of each traceback in the server's log (what a redacted exception on a page was); not a left page."""
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
     found, inside = [], False
     for line in lines:
         if line.startswith("Traceback (most recent call last)"):
             inside = True
         elif inside and line and not line.startswith((" ", "\t")):
-            found.append(line[:300])  # the exception's type and message
+            if not BROWSER_LEFT.search(line):
+                found.append(line[:300])  # the exception's type and message
             inside = False
     return found
 

@@ -36,7 +36,9 @@ def test_a_redacted_exception_is_named_from_the_server_s_log(tmp_path: Path):
         "  You can now view your Streamlit app\n"
         "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n    boom()\n"
         "KeyError: 'model'\n\nDuring handling of the above exception, another exception occurred:\n\n"
-        "Traceback (most recent call last):\n  File \"y.py\", line 2\nRuntimeError: store busy\nall well again\n",
+        "Traceback (most recent call last):\n  File \"y.py\", line 2\nRuntimeError: store busy\nall well again\n"
+        "Traceback (most recent call last):\n  File \"z.py\", line 3\n"
+        "starlette.websockets.WebSocketDisconnected: WebSocket is not connected.\n",  # a page that was left
         encoding="utf-8",
     )  # fmt: skip
     assert bench_class().server_exceptions(log) == ["KeyError: 'model'", "RuntimeError: store busy"]
