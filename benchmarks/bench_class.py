@@ -61,6 +61,12 @@ SHOWN_ERRORS = """() => [
   ...[...document.querySelectorAll('[data-testid="stAlertContentError"]')].map(e => e.innerText.slice(0, 300))
      .filter(t => /run store|database|sqlite|postgres|psycopg|sqlalchemy|operationalerror|locked/i.test(t))]"""
 SCRIPT_IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+# A page is on screen once its last part is: a visit is timed to there, not to the script's end, since the
+# panels that refresh themselves every few seconds (the queue, a live run) keep a script running on a busy machine.
+PAGE_BUILT: dict[str, Callable[[Any], Any]] = {
+    "Experiment": lambda page: page.get_by_role("button", name="Train", exact=True),
+    "Compare": lambda page: page.locator("[data-testid='stDataFrame'], [data-testid='stAlertContentInfo']"),  # or none
+}
 
 
 # --- process trees: memory and CPU -----------------------------------------------------------------------------
@@ -216,8 +222,7 @@ class Student:
     # the actions
     async def home(self) -> None:
         await self.go(self.address("") if self.token else self.url)
-        await self.page.get_by_role("heading", name="Efficiency Lab").wait_for()
-        await self.settle()
+        await self.page.get_by_role("button", name="Run the one-minute demo").wait_for()
         if not self.token:  # the class server gives each browser an owner token in its address
             await self.page.wait_for_url(re.compile(r"[?&]me="))
             self.token = re.search(r"[?&]me=([^&]+)", self.page.url).group(1)
@@ -225,7 +230,7 @@ class Student:
     async def sidebar(self, title: str) -> None:
         await self.page.get_by_role("link", name=title, exact=True).first.click()
         await self.page.get_by_role("heading", name=title, exact=True).wait_for()
-        await self.settle()
+        await PAGE_BUILT[title](self.page).first.wait_for()
 
     async def switch(self, label: str) -> None:
         await self.page.get_by_text(label, exact=True).first.click()
@@ -249,7 +254,6 @@ class Student:
         await self.page.wait_for_function(
             "() => [...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Train' && !b.disabled)"
         )
-        await self.settle()
         await button.click()
         await self.page.wait_for_url(re.compile(r"[?&]run=\d+"))
         run_id = int(re.search(r"[?&]run=(\d+)", self.page.url).group(1))
@@ -281,6 +285,7 @@ class Student:
         for title in ("Compare", "Experiment"):
             await self.act(title, partial(self.sidebar, title), timed=False)
         await self.act("choose the tiny model", self.choose_tiny, timed=False)
+        await self.settle()  # the epochs' rerun over: Train then queues a 1-epoch run
         await self.act("train", self.train, timed=False)
         self.first_run = self.runs[0] if self.runs else None  # its settings are every later run's
         self.page.set_default_timeout(self.timeout_ms)
