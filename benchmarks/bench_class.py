@@ -5,8 +5,9 @@ home page, open Experiment, switch a technique on and off, queue a tiny run (the
 one once their last has ended), watch it live, open Compare. The server is `make class`'s entry point on a
 fresh app-data folder, with the run store on SQLite or on a throwaway PostgreSQL (tests/postgres.py).
 
-Prints, per store: actions timed (p50/p95, after a warm-up in which each session visits every page once
-and queues its first run), errors (exceptions shown, error boxes: any store error reaching a page),
+Prints, per store: actions timed (p50/p95, after a warm-up in which each session visits home, Compare and
+Experiment and queues its first run), errors (exceptions shown, error boxes: any store error reaching a page;
+the server's log names a redacted exception),
 dropped connections (a page's websocket closing without a navigation of ours), the server's memory after
 warm-up and at the end, runs queued, finished and lost (missing, failed or interrupted), and the CPU
 seconds used by the server side (the app's server and its workers) and by the browsers during the timed
