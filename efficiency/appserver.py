@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from efficiency import paths
 
@@ -22,11 +23,16 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    env: dict[str, str] | None = None, port: int | None = None, startup_s: float = 90, as_class: bool = False
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    startup_s: float = 90,
+    as_class: bool = False,
+    log: Path | None = None,
 ) -> Iterator[str]:
     """Serve app.py headless on a free port until the block ends; yields its URL once it answers.
 
     `as_class`: through `make class`'s own entry point (efficiency.class_server), which needs a PIN in `env`.
+    `log`: where the server's output goes (a page shows an exception's details only there); by default nowhere.
     """
     port = port or free_port()
     command = (
@@ -35,13 +41,10 @@ def serving(
         else [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     )  # fmt: skip
-    process = subprocess.Popen(
-        command,
-        cwd=paths.REPO_ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    with open(log, "ab") if log else open(os.devnull, "wb") as output:  # the child keeps its own copy
+        process = subprocess.Popen(
+            command, cwd=paths.REPO_ROOT, env={**os.environ, **(env or {})}, stdout=output, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + startup_s
