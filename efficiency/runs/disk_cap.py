@@ -13,9 +13,12 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from efficiency import lab_settings, paths
-from efficiency.store import RunStore
+
+if TYPE_CHECKING:  # the store needs SQLAlchemy; the device check runs recipes without it
+    from efficiency.store import RunStore
 
 
 def folder_mib(folder: Path) -> float:

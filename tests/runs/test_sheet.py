@@ -46,7 +46,8 @@ def test_without_codecarbons_grid_data_the_energy_stands_unpriced(monkeypatch):
     from efficiency.measure import carbon
 
     carbon._per_source.cache_clear()
-    monkeypatch.setitem(sys.modules, "codecarbon", None)  # a bare GPU image: CodeCarbon is not installed
+    for name in ("codecarbon", "codecarbon.input"):  # a bare GPU image: CodeCarbon is not installed (an earlier
+        monkeypatch.setitem(sys.modules, name, None)  # test's import of the submodule would otherwise be reused)
     sheet = Sheet()
     sheet.energy(EnergyReading(energy_kwh=0.002, nvml_gpu_energy_kwh=0.001), "WORLD")
     carbon._per_source.cache_clear()
