@@ -53,7 +53,7 @@ class: $(CLASS_STAMP)
 test: $(CLASS_STAMP) $(CHROMIUM) postgres-server
 	$(PY) -m pytest -m "not slow"
 
-test-slow: $(STAMP)
+test-slow: $(CLASS_STAMP) $(CHROMIUM) postgres-server
 	$(PY) -m pytest -m slow
 
 test-all: $(CLASS_STAMP) $(CHROMIUM) postgres-server

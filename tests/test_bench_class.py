@@ -1,6 +1,6 @@
 """The class under load, short: 2 students in Chromium for a quarter of a minute per store, counts only (no timings).
 
-The store fixture runs it on SQLite, then on the session's throwaway PostgreSQL: half a minute in all.
+On SQLite in `make test`; on the session's throwaway PostgreSQL with `make test-slow` (about a minute each).
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ def test_a_redacted_exception_is_named_from_the_server_s_log(tmp_path: Path):
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make test installs it)")
 @pytest.mark.timeout(400)
+@pytest.mark.parametrize(  # about a minute each here: PostgreSQL's turn runs with `make test-slow`
+    "store_url", ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.slow])], indirect=True
+)
 def test_two_students_for_a_quarter_minute_lose_nothing_and_see_no_error(store_url: str):
     bench = bench_class()
     args = bench.parse(["--sessions", "2", "--minutes", "0.25", "--drain-s", "0"])
