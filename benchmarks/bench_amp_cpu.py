@@ -13,9 +13,11 @@ test accuracy of each variant as mean ± sd over the rounds' seeds. The variants
 
 With --profile, a torch.profiler pass over a few training steps of each variant (after a warm-up) prints
 the top operators by self time per step and each variant's step split by kind (matrix products,
-attention, optimiser step, dtype conversions, zero fills, the rest).
+attention, optimiser step, dtype conversions, zero fills, the rest). With --plain-steps, the reference
+the engine is held to: a plain Hugging Face training step on one unpadded batch, fp32 against bf16 autocast.
 
     python benchmarks/bench_amp_cpu.py                      # MiniLM, NusaX-senti javanese, 2 epochs, 3 rounds
+    python benchmarks/bench_amp_cpu.py --profile --plain-steps 10   # plus the profile and the plain reference step
     python benchmarks/bench_amp_cpu.py --profile --rounds 0 # the profile alone
     python benchmarks/bench_amp_cpu.py --json               # one JSON object on stdout
     python benchmarks/bench_amp_cpu.py --model tiny --limit-train 48 --rounds 1 --epochs 1 --profile --allow-emulated
@@ -121,6 +123,43 @@ class Bench:
                         techniques=pipeline_of(variant, self.args.allow_emulated))  # fmt: skip
         return timer.wall_s["train"], timer.cpu_s["train"], outcome
 
+    def plain_steps(self, steps: int) -> dict[str, float]:
+        """The reference outside the engine: a plain Hugging Face training step in fp32 and under bf16 autocast.
+
+        One model, one batch (the `--batch-size` sentences nearest the median length, cut to the shortest of
+        them, so no padding and no mask), forward with the model's own loss, backward, AdamW (foreach); the
+        two precisions alternate step by step. Medians of `steps` steps each after one warm-up each, in ms.
+        """
+        train_split = self.splits[0]
+        order = sorted(range(len(train_split)), key=lambda i: len(train_split.ids[i]))
+        middle = max(0, len(order) // 2 - self.args.batch_size // 2)
+        rows = [train_split.ids[i] for i in order[middle : middle + self.args.batch_size]]
+        width = min(len(r) for r in rows)
+        input_ids = torch.tensor([r[:width] for r in rows])
+        labels = torch.tensor([train_split.labels[i] for i in order[middle : middle + self.args.batch_size]])
+        model = load_classifier(self.args.model, self.dataset.label_names, 42).model
+        set_dropout(model, TrainConfig().dropout)
+        model.train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=self.learning_rate, foreach=True)
+        times: dict[str, list[float]] = {"fp32": [], "bf16": []}
+        for i in range(steps + 1):
+            for name in times:
+                started = time.perf_counter()
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=name == "bf16"):
+                    loss = model(input_ids=input_ids, labels=labels).loss
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                if i:  # the first step of each warms caches and kernels up
+                    times[name].append(1000 * (time.perf_counter() - started))
+        fp32_ms, bf16_ms = statistics.median(times["fp32"]), statistics.median(times["bf16"])
+        return {
+            "tokens": float(input_ids.numel()),
+            "fp32_ms": fp32_ms,
+            "bf16_ms": bf16_ms,
+            "speedup": fp32_ms / bf16_ms,
+        }
+
     def profile(self, variant: str) -> dict[str, Any]:
         """Self time (and calls) per training step by operator, and self time by kind, over `--profile-steps` steps after a warm-up."""
         from torch.profiler import ProfilerActivity, profile
@@ -196,6 +235,8 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="also profile a few steps of each variant")
     parser.add_argument("--profile-steps", type=int, default=8)
     parser.add_argument("--top", type=int, default=12, help="operators in the profile table")
+    parser.add_argument("--plain-steps", type=int, default=0,
+                        help="also time a plain training step outside the engine, fp32 against bf16, this many times")  # fmt: skip
     parser.add_argument("--allow-emulated", action="store_true", help="run bf16 on a CPU without native bf16")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
     parser.add_argument("--json", action="store_true")
@@ -241,6 +282,8 @@ def main() -> int:
         result["speedup_vs_fp32"] = {v: fp32_s / statistics.median(train_s[v]) for v in variants}
         fp32_cpu_s = statistics.median(cpu_s["fp32"])
         result["cpu_speedup_vs_fp32"] = {v: fp32_cpu_s / statistics.median(cpu_s[v]) for v in variants}
+    if args.plain_steps and any(v.startswith("bf16") for v in variants):
+        result["plain_step"] = bench.plain_steps(args.plain_steps)
     if args.profile:
         profiles = {v: bench.profile(v) for v in variants}
         result["profile"] = profiles
@@ -253,6 +296,10 @@ def main() -> int:
         spread = statistics.stdev(acc) if len(acc) > 1 else 0.0
         print(f"{v:12s} median train {statistics.median(train_s[v]):7.1f} s  {result['speedup_vs_fp32'][v]:.2f}x fp32  "
               f"(CPU time {statistics.median(cpu_s[v]):.1f} s, {result['cpu_speedup_vs_fp32'][v]:.2f}x)  accuracy {statistics.mean(acc):.3f} ± {spread:.3f} ({len(acc)} seeds)")  # fmt: skip
+    if "plain_step" in result:
+        plain = result["plain_step"]
+        print(f"plain step outside the engine ({plain['tokens']:.0f} tokens): fp32 {plain['fp32_ms']:.0f} ms, "
+              f"bf16 {plain['bf16_ms']:.0f} ms: {plain['speedup']:.2f}x")  # fmt: skip
     if args.profile:
         print("\n" + result["profile_table"])
     return 0

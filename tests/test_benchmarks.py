@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from efficiency import paths
 from tests.conftest import needs_shared_data
 
@@ -58,7 +60,8 @@ def test_reproduce_papers_gives_verdicts_from_the_benchmark_rows():
 
 def test_amp_benchmark_compares_the_variants_and_profiles_their_steps():
     done = bench("bench_amp_cpu.py", "--model", "tiny", "--limit-train", "32", "--limit-eval", "8", "--epochs", "1",
-                 "--rounds", "1", "--variants", "fp32,bf16", "--profile", "--profile-steps", "2", "--allow-emulated",
+                 "--rounds", "1", "--variants", "fp32,bf16", "--profile", "--profile-steps", "2", "--plain-steps", "1",
+                 "--allow-emulated",
                  "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
@@ -70,3 +73,5 @@ def test_amp_benchmark_compares_the_variants_and_profiles_their_steps():
     # Autocast casts the fp32 weights to bf16 at every step: conversions an fp32 step does not make.
     assert bf16["calls_per_step"]["aten::_to_copy"] > 10 + fp32["calls_per_step"].get("aten::_to_copy", 0)
     assert "| optimiser step |" in result["profile_table"]
+    plain = result["plain_step"]
+    assert plain["fp32_ms"] > 0 and plain["speedup"] == pytest.approx(plain["fp32_ms"] / plain["bf16_ms"])
