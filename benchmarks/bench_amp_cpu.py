@@ -110,6 +110,10 @@ class Bench:
             encode(self.tokenizer, s, self.max_length)
             for s in (self.dataset.train, self.dataset.valid, self.dataset.test)
         ]
+        if args.limit_eval is not None:  # validation and test run outside the timed phase: trimmed, they cost less
+            self.splits[1:] = [
+                EncodedSplit(s.ids[: args.limit_eval], s.labels[: args.limit_eval], 0) for s in self.splits[1:]
+            ]
 
     def run(self, variant: str, seed: int, splits: list[EncodedSplit] | None = None, epochs: int | None = None):
         """One training run of the engine's loop: (training wall seconds, training CPU seconds, the outcome)."""

@@ -67,6 +67,7 @@ def test_amp_benchmark_compares_the_variants_and_profiles_their_steps():
     result = json.loads(done.stdout)
     assert result["speedup_vs_fp32"]["fp32"] == 1.0 and result["speedup_vs_fp32"]["bf16"] > 0
     assert len(result["accuracy"]["bf16"]) == len(result["train_cpu_s"]["bf16"]) == 1
+    assert result["accuracy"]["fp32"][0] * 8 == pytest.approx(round(result["accuracy"]["fp32"][0] * 8)), "8 tested"
     fp32, bf16 = result["profile"]["fp32"], result["profile"]["bf16"]
     assert "aten::_fused_adamw_" in bf16["calls_per_step"] and "aten::_fused_adamw_" not in fp32["calls_per_step"]
     assert fp32["by_kind"]["optimiser step"] > 0 and bf16["by_kind"]["matrix products"] > 0
