@@ -217,7 +217,7 @@ def train(
     decay = [p for p in params if p.ndim >= 2]  # no weight decay on biases and layer norms
     no_decay = [p for p in params if p.ndim < 2]
     # foreach AdamW makes about ten passes over every weight and its two moments, fused AdamW one: on a CPU
-    # foreach took 12% of an fp32 step of MiniLM (README), more where matrix products are fast, a share
+    # foreach took 15% of an fp32 step of MiniLM (README), more where matrix products are fast, a share
     # mixed precision cannot shrink. A technique asks for the fused step (amp); fp32 runs keep foreach, so
     # their results stay exactly as they were (fused rounds differently).
     kernel = {"fused": True} if techniques.fused_optimizer(device) else {"foreach": True}
