@@ -47,6 +47,7 @@ LABELS = {
     "dtype": "precision of the forward pass",
     "emulated": "emulated (no native 16-bit units)",
     "step_speedup": "training step speed-up (fp32 time / autocast time)",
+    "optimizer": "optimiser step",
     "accuracy": "test accuracy",
     "macro_f1": "test macro-F1",
     "model_size_mb": "model size (MiB)",

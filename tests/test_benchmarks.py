@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from efficiency import paths
 from tests.conftest import needs_shared_data
 
@@ -54,3 +56,23 @@ def test_reproduce_papers_gives_verdicts_from_the_benchmark_rows():
     lora = rows["lora-vs-full"]["result"]
     assert lora["runs"] == {"full": [], "lora": []} and lora["figures"]["lora"]["accuracy"]["n"] == 2
     assert "| **reproduced** |" in bench("reproduce_papers.py", "--from-bench").stdout
+
+
+def test_amp_benchmark_compares_the_variants_and_profiles_their_steps():
+    done = bench("bench_amp_cpu.py", "--model", "tiny", "--limit-train", "32", "--limit-eval", "8", "--epochs", "1",
+                 "--rounds", "1", "--variants", "fp32,bf16", "--profile", "--profile-steps", "2", "--plain-steps", "1",
+                 "--allow-emulated",
+                 "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["speedup_vs_fp32"]["fp32"] == 1.0 and result["speedup_vs_fp32"]["bf16"] > 0
+    assert len(result["accuracy"]["bf16"]) == len(result["train_cpu_s"]["bf16"]) == 1
+    assert result["accuracy"]["fp32"][0] * 8 == pytest.approx(round(result["accuracy"]["fp32"][0] * 8)), "8 tested"
+    fp32, bf16 = result["profile"]["fp32"], result["profile"]["bf16"]
+    assert "aten::_fused_adamw_" in bf16["calls_per_step"] and "aten::_fused_adamw_" not in fp32["calls_per_step"]
+    assert fp32["by_kind"]["optimiser step"] > 0 and bf16["by_kind"]["matrix products"] > 0
+    # Autocast casts the fp32 weights to bf16 at every step: conversions an fp32 step does not make.
+    assert bf16["calls_per_step"]["aten::_to_copy"] > 10 + fp32["calls_per_step"].get("aten::_to_copy", 0)
+    assert "| optimiser step |" in result["profile_table"]
+    plain = result["plain_step"]
+    assert plain["fp32_ms"] > 0 and plain["speedup"] == pytest.approx(plain["fp32_ms"] / plain["bf16_ms"])

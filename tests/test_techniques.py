@@ -92,6 +92,7 @@ def check_amp(result):
     assert (t["before_label"], t["after_label"]) == ("fp32", "bf16 autocast")
     assert t["before"]["step_ms"] > 0 and t["after"]["step_ms"] > 0, "the speed effect is measured"
     assert t["step_speedup"] == pytest.approx(t["before"]["step_ms"] / t["after"]["step_ms"])
+    assert t["optimizer"] == "AdamW, fused", "on a CPU the optimiser steps fused under amp"
 
 
 def check_distill(result):

@@ -10,6 +10,8 @@ from efficiency.errors import ConfigError
 from efficiency.measure.flops import FlopMeter
 from efficiency.measure.timer import PhaseTimer
 from efficiency.models import load_classifier
+from efficiency.techniques import Pipeline
+from efficiency.techniques.amp import Amp
 from efficiency.training import evaluate, time_steps, train
 from tests.conftest import needs_shared_data
 
@@ -59,6 +61,7 @@ def run_tiny(tiny_setup, seed=3, **kw):
     return train(
         model, *encoded, cfg=cfg, learning_rate=1e-3, seed=seed, device=torch.device("cpu"), pad_id=tok.pad_token_id,
         num_labels=3, timer=PhaseTimer(), flops=kw.get("flops"), should_stop=kw.get("should_stop"),
+        techniques=kw.get("techniques"),
     )  # fmt: skip
 
 
@@ -81,6 +84,39 @@ def test_training_reduces_the_loss_and_validates_each_epoch(tiny_setup):
     assert last < first
     assert out.examples_seen == 4 * 96
     assert out.tokens_seen < out.padded_tokens
+
+
+class FusedStep(Pipeline):
+    """No technique, but the fused optimiser step: the engine's fused path alone."""
+
+    def fused_optimizer(self, device: torch.device) -> bool:
+        return True
+
+
+def test_the_optimiser_steps_fused_only_where_a_technique_asks(tiny_setup, monkeypatch):
+    kernels = []
+
+    class SpiedAdamW(torch.optim.AdamW):
+        def __init__(self, params, **kwargs):
+            kernels.append({k: kwargs[k] for k in ("foreach", "fused") if k in kwargs})
+            super().__init__(params, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "AdamW", SpiedAdamW)
+    ds, tok, encoded = tiny_setup
+    small = (ds, tok, [EncodedSplit(e.ids[:48], e.labels[:48], 0) for e in encoded])  # 3 steps an epoch
+    foreach, fused = run_tiny(small), run_tiny(small, techniques=FusedStep([]))
+    assert kernels == [{"foreach": True}, {"fused": True}], "without a technique asking, the foreach step as ever"
+    # The same update in one pass: the same schedule and weight decay, rounding apart.
+    assert [p["loss"] for p in fused.train_curve] == pytest.approx([p["loss"] for p in foreach.train_curve], abs=1e-4)
+    assert fused.test.predictions == foreach.test.predictions
+
+
+def test_amp_asks_for_the_fused_step_on_a_cpu_only():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert Pipeline([Amp({"allow_emulated": True})]).fused_optimizer(cpu)
+    assert not Pipeline([Amp({"allow_emulated": True, "fused_adamw": False})]).fused_optimizer(cpu)
+    assert not Pipeline([Amp({"dtype": "fp16"})]).fused_optimizer(cuda), "on CUDA amp steps as before"
+    assert not Pipeline([]).fused_optimizer(cpu)
 
 
 def test_a_stop_ends_the_run_and_still_tests_the_model(tiny_setup):

@@ -170,6 +170,10 @@ class Pipeline:
             return torch.amp.GradScaler(device.type)
         return None
 
+    def fused_optimizer(self, device: torch.device) -> bool:
+        """Whether AdamW steps with its fused kernel; without a technique asking, foreach (fp32 runs as ever)."""
+        return any(t.fused_optimizer(device) for t in self._with("fused_optimizer"))
+
     def load_options(self) -> dict[str, Any]:
         """Extra from_pretrained arguments (bitsandbytes quantization of the base model)."""
         options: dict[str, Any] = {}

@@ -50,6 +50,9 @@ class TechniqueHooks(Protocol):
     def needs_grad_scaler(self) -> bool:
         """Whether backward needs loss scaling (fp16's narrow range)."""
 
+    def fused_optimizer(self, device: torch.device) -> bool:
+        """Whether AdamW steps with its fused kernel (one pass over the weights) rather than foreach."""
+
     def on_step(self, step: int, total_steps: int, model: torch.nn.Module) -> None:
         """After each optimiser step (gradual pruning's schedule)."""
 
