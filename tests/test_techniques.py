@@ -371,3 +371,15 @@ def test_a_student_with_another_tokenizer_is_refused(tmp_path):
     (record,) = RunStore().list()
     assert record.status == "failed" and "Choose a student of the same family" in record.error
     assert not RunStore().progress_of(record.id), "refused before any teacher step ran"
+
+
+def test_amp_s_timed_step_can_be_left_out_where_emulated_bf16_makes_it_cost_minutes():
+    from types import SimpleNamespace
+
+    calls: list[object] = []
+    ctx = SimpleNamespace(time_steps=lambda model, dtype: calls.append(dtype) or {"step_ms": 2.0})
+    for timed, expected in ((True, [None, torch.bfloat16]), (False, [])):
+        calls.clear()
+        amp = Amp({"allow_emulated": True, "timed_step": timed})
+        amp.after_training(torch.nn.Linear(2, 2), ctx)
+        assert calls == expected and ("step_speedup" in amp.stats) == timed
