@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import importlib.metadata
 import json
 import logging
 import statistics
@@ -245,12 +244,9 @@ def describe_machine(device: str) -> dict[str, Any]:
     """The versions that matter to the GPU path, the GPU and its driver (through NVML when it answers)."""
     import platform
 
-    versions = {}
-    for name in VERSIONS:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
+    from efficiency.measure.environment import versions_of
+
+    versions = versions_of(VERSIONS)
     machine: dict[str, Any] = {"python": platform.python_version(), "device": device, "versions": versions,
                                "cuda_available": torch.cuda.is_available(), "torch_cuda": torch.version.cuda}  # fmt: skip
     if torch.cuda.is_available():

@@ -23,13 +23,19 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def describe(device: torch.device) -> dict[str, object]:
-    versions = {}
-    for name in LIBRARIES:
+def versions_of(names: tuple[str, ...]) -> dict[str, str | None]:
+    """Each installed distribution's version; None for one that is not installed."""
+    versions: dict[str, str | None] = {}
+    for name in names:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
+    return versions
+
+
+def describe(device: torch.device) -> dict[str, object]:
+    versions = versions_of(LIBRARIES)
     env: dict[str, object] = {
         "python": platform.python_version(),
         "platform": platform.platform(),
