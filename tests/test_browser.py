@@ -271,14 +271,19 @@ def test_on_a_class_server_a_student_cannot_stop_another_s_run_and_the_teacher_c
             RunStore().request_stop(int(run_id))
 
 
-def open_expander(page, title: str) -> None:
-    """Open an expander by its title, by the state of its <details>: a second click would close it again."""
+def open_expander(page, title: str, inside) -> None:
+    """Open an expander by its title until `inside` shows: a click during a redraw can be lost or fold it again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     details = page.locator("[data-testid='stExpander'] details").filter(has_text=title).first
-    for _ in range(10):  # a click landing while a fragment redraws can be lost on a busy machine
-        if details.get_attribute("open", timeout=30_000) is not None:
+    for _ in range(10):  # a busy machine can redraw the sidebar between the click and its content
+        if details.get_attribute("open", timeout=30_000) is None:
+            details.locator("summary").click()
+        try:
+            inside.wait_for(timeout=10_000)
             return
-        details.locator("summary").click()
-        page.wait_for_timeout(1_000)
+        except PlaywrightTimeoutError:
+            continue
     raise AssertionError(f"the expander {title!r} did not open")
 
 
@@ -289,9 +294,8 @@ def see_the_teacher_stop_it(url: str, run_id: str, ani, budi, teacher) -> None:
     assert budi.locator("[class*='st-key-stop-']").count() == 0, "no Stop on another student's run"
     teacher.goto(f"{url}/experiment?run={run_id}", timeout=90_000)
     teacher.get_by_text("only its owner or the teacher can stop it").first.wait_for(timeout=60_000)
-    open_expander(teacher, "Teacher settings")
     pin = teacher.get_by_role("textbox", name="Teacher PIN")
-    pin.wait_for(timeout=30_000)
+    open_expander(teacher, "Teacher settings", pin)
     pin.fill("4711")
     pin.press("Enter")
     teacher.locator("[class*='st-key-stop-']").get_by_role("button", name="Stop").wait_for(timeout=60_000)

@@ -49,7 +49,8 @@ def sidebar() -> None:
         st.caption(f"{intensity:.0f} g CO₂eq/kWh: {source}.")
         # Always refreshed: a run another student (or the command line) queues shows up without a click.
         st.fragment(run_every=5.0)(queue_panel)()
-        with st.expander("Teacher settings"):
+        # A key keeps it open while the panels above it redraw; without one a rerun could fold it shut.
+        with st.expander("Teacher settings", key="teacher-settings"):
             if pin_guard().pin is not None:
                 st.text_input(
                     "Teacher PIN",
