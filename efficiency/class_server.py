@@ -48,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     command = streamlit_command(args.port, args.address)
+    # Streamlit reads .streamlit/config.toml from the working folder: no tracebacks in the browser, no file watcher.
+    os.chdir(paths.REPO_ROOT)
     os.execve(command[0], command, environment)  # the PIN travels in the environment only
     return 0  # not reached
 

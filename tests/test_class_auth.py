@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from efficiency.class_auth import FREE_TRIES, PinGuard, read_pin
@@ -43,3 +45,23 @@ def test_the_class_server_refuses_to_start_without_a_pin_and_never_puts_it_on_a_
     assert environment["EFFLAB_CLASS"] == "1" and environment["EFFLAB_TEACHER_PIN"] == "4711"
     command = streamlit_command(9999, "0.0.0.0")
     assert "4711" not in " ".join(command) and "--server.address" in command
+
+
+def test_the_class_server_starts_streamlit_where_its_settings_are_read_from_any_folder(tmp_path, monkeypatch):
+    """No tracebacks in the browser, no file watcher, no full GC per rerun: .streamlit/ is read from the working folder."""
+    import os
+    import tomllib
+
+    started = {}
+
+    def execve(path, argv, environment):
+        started.update(cwd=Path.cwd(), argv=argv, environment=environment)
+
+    monkeypatch.chdir(tmp_path)  # a teacher starting it from their home folder
+    monkeypatch.setenv("EFFLAB_TEACHER_PIN", "4711")
+    monkeypatch.setattr(os, "execve", execve)
+    main(["--port", "9999"])
+    config = tomllib.loads((started["cwd"] / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["server"]["fileWatcherType"] == "none" and config["runner"]["postScriptGC"] is False
+    assert "4711" not in " ".join(started["argv"]) and started["environment"]["EFFLAB_TEACHER_PIN"] == "4711"
