@@ -64,7 +64,8 @@ def home() -> None:
     st.subheader("Latest runs")
     # Always refreshed, faster while something runs: a run queued from another session or the CLI shows up.
     active = any(r.status in ("queued", "running") for r in ui.get_store().list(limit=10))
-    st.fragment(run_every=2.0 if active else 10.0)(ui.latest_runs)()
+    every_s = ui.refresh_s(2.0, most_s=10.0) if active else ui.refresh_s(10.0, most_s=30.0)
+    st.fragment(run_every=every_s)(ui.latest_runs)()
 
 
 st.set_page_config(page_title="Efficiency Lab", page_icon="⚡", layout="wide")

@@ -425,7 +425,7 @@ def runs_shown(records: list, country: str | None) -> tuple[pd.DataFrame, list[i
             if len(ui.get_store().list(status="finished")) != finished_now:
                 st.rerun()
 
-        st.fragment(run_every=3.0)(refresh_when_a_run_ends)()
+        st.fragment(run_every=ui.refresh_s(3.0, most_s=15.0))(refresh_when_a_run_ends)()
     return frame, selected
 
 

@@ -28,6 +28,7 @@ WHERE = {
     "pillar_heading": "display",
     "lesson_index": "lesson_view",
     "lesson_detail": "lesson_view",
+    "refresh_s": "pacing",
     "get_scheduler": "resources",
     "get_store": "resources",
     "hub_online": "resources",

@@ -39,6 +39,7 @@ from efficiency.lessons.result import lesson_result
 from efficiency.techniques import PILLARS
 from efficiency.ui.display import chart, pillar_heading, presenting
 from efficiency.ui.identity import teacher_unlocked
+from efficiency.ui.pacing import refresh_s
 from efficiency.ui.plain import escaped, show_error, show_warning
 from efficiency.ui.queueing import submit_lesson
 from efficiency.ui.resources import get_store
@@ -205,7 +206,7 @@ def run_lesson(lesson: Lesson, plan: Plan, result: LessonResult) -> None:
         show_warning(f"Run {run_id} did not finish ({why}). Delete it on Compare to train it again.")
     if result.pending:
         st.caption(f"Under way: runs {', '.join(map(str, result.pending))}. The verdict updates as each finishes.")
-        st.fragment(run_every=3.0)(_refresh_when_one_finishes)(lesson, finished)
+        st.fragment(run_every=refresh_s(3.0, most_s=15.0))(_refresh_when_one_finishes)(lesson, finished)
 
 
 def _refresh_when_one_finishes(lesson: Lesson, finished: int) -> None:

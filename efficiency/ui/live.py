@@ -11,19 +11,20 @@ from efficiency.store import ACTIVE, RunRecord
 from efficiency.ui.card import result_card
 from efficiency.ui.display import STATUS_ICONS, chart
 from efficiency.ui.identity import current_actor
+from efficiency.ui.pacing import refresh_s
 from efficiency.ui.plain import escaped
 from efficiency.ui.queueing import change_run, refusal
 from efficiency.ui.resources import get_store
 
 
 def watch(run_id: int) -> None:
-    """A run's live view, re-drawn every second while it is active; its result card once it has ended."""
+    """A run's live view, re-drawn every second while it is active (less often on a busy class server); its result card once it has ended."""
     record = get_store().get(run_id)
     if record is None:
         st.warning(f"Run {run_id} no longer exists (deleted).")
         return
     active = record.status in ACTIVE
-    st.fragment(run_every=1.0 if active else None)(_watch_body)(run_id)
+    st.fragment(run_every=refresh_s(1.0, most_s=5.0) if active else None)(_watch_body)(run_id)
 
 
 def _watch_body(run_id: int) -> None:

@@ -15,6 +15,7 @@ from efficiency.figures import human
 from efficiency.model_names import TFIDF
 from efficiency.runs.calibrations import auto_calibrate, calibrating, start_calibration
 from efficiency.runs.checks import device_name
+from efficiency.ui.pacing import refresh_s
 from efficiency.ui.plain import show_error, show_warning
 from efficiency.ui.resources import get_store
 
@@ -70,7 +71,7 @@ def _calibration(model: str, device: str) -> estimate.Calibration | None:
             ):
                 return None
             start_calibration(model, device)
-        st.fragment(run_every=2.0)(_calibration_wait)(model, device)
+        st.fragment(run_every=refresh_s(2.0, most_s=10.0))(_calibration_wait)(model, device)
     return calibration
 
 

@@ -12,6 +12,7 @@ from efficiency.measure.carbon import WORLD, countries, intensity_g_per_kwh, res
 from efficiency.runs.calibrations import active_calibrations
 from efficiency.ui.display import STATUS_ICONS, presentation_css
 from efficiency.ui.identity import class_mode, name_box, pin_guard, teacher_unlocked
+from efficiency.ui.pacing import note_viewer, refresh_s
 from efficiency.ui.plain import escaped
 from efficiency.ui.resources import get_store
 from efficiency.ui.router import PAGES, page_link
@@ -48,7 +49,7 @@ def sidebar() -> None:
         intensity, source = intensity_g_per_kwh(st.session_state.country)
         st.caption(f"{intensity:.0f} g CO₂eq/kWh: {source}.")
         # Always refreshed: a run another student (or the command line) queues shows up without a click.
-        st.fragment(run_every=5.0)(queue_panel)()
+        st.fragment(run_every=refresh_s(5.0, most_s=20.0))(queue_panel)()
         # A key keeps it open while the panels above it redraw; without one a rerun could fold it shut.
         with st.expander("Teacher settings", key="teacher-settings"):
             if pin_guard().pin is not None:
@@ -125,6 +126,7 @@ def teacher_settings(current: lab_settings.LabSettings) -> None:
 
 def queue_panel() -> None:
     """What the machine is doing for everyone: the run training on each device and the queue behind it."""
+    note_viewer()  # every open browser redraws this panel at least every 20 s: the pace counts it
     store = get_store()
     active = in_start_order(store.active(), store.last_starts())  # queued runs numbered as they will start
     measuring = active_calibrations()
