@@ -76,4 +76,5 @@ finally:
     # After the page, so its title paints before the store, the scheduler and the sidebar are imported;
     # the sidebar still sits in its place (below the page links), and is drawn even when a page stops.
     ui.get_scheduler()  # one per server: starts queued runs, enforces stops and the time limit
+    ui.collect_garbage_periodically()  # one per server: instead of Streamlit's collection after every rerun
     ui.sidebar()

@@ -29,6 +29,7 @@ WHERE = {
     "lesson_index": "lesson_view",
     "lesson_detail": "lesson_view",
     "refresh_s": "pacing",
+    "collect_garbage_periodically": "garbage",
     "get_scheduler": "resources",
     "get_store": "resources",
     "hub_online": "resources",

@@ -1,10 +1,10 @@
 """How often the self-refreshing panels redraw: every second or so for a few viewers, less often as a class fills the server.
 
-One Streamlit server runs every browser's reruns in one Python process, so its panels that redraw by
-themselves (a live run, the queue, the latest runs) cost it in proportion to the browsers open. Measured
-with `benchmarks/bench_class.py` (README, "The class under load"): past a handful of students the redraws,
-not the students' clicks, were what kept the server busy. So each panel's period grows with the browsers
-seen in the last minute, up to a ceiling that keeps it useful.
+One Streamlit server runs every browser's reruns in one Python process (one core, by the GIL), and the
+panels that redraw by themselves (a live run, the queue, the latest runs) cost it, and each browser, in
+proportion to the browsers open, whether or not anyone clicks. So each panel's period grows with the
+browsers this process saw in the last minute, up to a ceiling that keeps it useful; the class's load
+figures are in README ("The class under load", `benchmarks/bench_class.py`).
 """
 
 from __future__ import annotations
