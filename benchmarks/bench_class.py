@@ -354,7 +354,14 @@ async def lesson(
         ).start()
         deadline = time.monotonic() + args.minutes * 60
         started = time.monotonic()
-        await asyncio.gather(*(s.attend(deadline, active) for s in students))
+        rss_by_minute = [rss_start]
+
+        async def watch_memory() -> None:  # a leak climbs minute by minute; a warming cache levels off
+            while (left_s := deadline - time.monotonic()) > 1:
+                await asyncio.sleep(min(60.0, left_s))
+                rss_by_minute.append(rss_mb(server))
+
+        await asyncio.gather(watch_memory(), *(s.attend(deadline, active) for s in students))
         timed_s = time.monotonic() - started
         cpu_s = meter.stop()
         rss_end = rss_mb(server)
@@ -382,6 +389,7 @@ async def lesson(
         "p50_warm_up_s": {name: percentile(values, 0.50) for name, values in warm_up.items()},  # first visits
         "server_rss_mb_start": rss_start,
         "server_rss_mb_end": rss_end,
+        "server_rss_mb_by_minute": rss_by_minute,
         "server_cpu_s": cpu_s["server"],
         "database_cpu_s": cpu_s["database"],  # PostgreSQL's own processes (SQLite works inside the server's)
         "browsers_cpu_s": cpu_s["browsers"],
@@ -532,7 +540,8 @@ def report(result: dict[str, Any]) -> str:
         f"  action p50 {result['p50_action_s']} s, p95 {p95} s (target under {TARGETS['p95_action_s']} s); p50 by "
         f"action: {', '.join(f'{k} {v} s' for k, v in result['p50_by_action_s'].items())}",
         f"  server memory {result['server_rss_mb_start']} MiB after warm-up, {result['server_rss_mb_end']} MiB at "
-        f"the end: {result['server_rss_growth_pct']:+.1f}% (target under {TARGETS['server_rss_growth_pct']}%)",
+        f"the end: {result['server_rss_growth_pct']:+.1f}% (target under {TARGETS['server_rss_growth_pct']}%); "
+        f"by minute: {', '.join(map(str, result['server_rss_mb_by_minute']))}",
         f"  runs queued {result['runs_queued']}, finished {result['runs_finished']}, lost {result['runs_lost']} "
         f"(target {TARGETS['runs_lost']}), unfinished at the end {result['runs_unfinished']}",
         f"  CPU seconds while timed: server and workers {result['server_cpu_s']}, database {result['database_cpu_s']}, "

@@ -34,7 +34,9 @@ def class_environment(environ: dict[str, str]) -> dict[str, str]:
     pin = read_pin(environ)
     if pin is None:
         raise EfficiencyError(NO_PIN)
-    return {**environ, CLASS_ENV: "1", PIN_ENV: pin}
+    # Streamlit runs each rerun in a new thread, and glibc gives threads arenas of their own (up to 8 per core),
+    # which fragment a long-lived server's memory; two is the usual cure (README, "The class under load").
+    return {"MALLOC_ARENA_MAX": "2", **environ, CLASS_ENV: "1", PIN_ENV: pin}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from tests.conftest import needs_shared_data
 
 CHROMIUM = "/usr/bin/chromium"
 KEYS = {"sessions", "minutes", "actions", "errors", "dropped_connections", "p50_action_s", "p95_action_s",
-        "server_rss_mb_start", "server_rss_mb_end", "runs_queued", "runs_finished", "runs_lost",
+        "server_rss_mb_start", "server_rss_mb_end", "server_rss_mb_by_minute", "runs_queued", "runs_finished", "runs_lost",
         "server_cpu_s", "database_cpu_s", "browsers_cpu_s"}  # fmt: skip
 
 
@@ -64,3 +64,4 @@ def test_two_students_for_a_quarter_minute_lose_nothing_and_see_no_error(store_u
     assert result["runs_queued"] >= 1  # each student queued a tiny run in the warm-up
     assert result["runs_lost"] == 0, result["lost_samples"]
     assert result["server_rss_mb_start"] > 0 and result["server_rss_mb_end"] > 0
+    assert result["server_rss_mb_by_minute"][0] == result["server_rss_mb_start"]

@@ -43,6 +43,8 @@ def test_the_class_server_refuses_to_start_without_a_pin_and_never_puts_it_on_a_
     assert NO_PIN in capsys.readouterr().err
     environment = class_environment({"EFFLAB_TEACHER_PIN": "4711"})
     assert environment["EFFLAB_CLASS"] == "1" and environment["EFFLAB_TEACHER_PIN"] == "4711"
+    assert environment["MALLOC_ARENA_MAX"] == "2"  # fewer malloc arenas for a server that reruns in new threads
+    assert class_environment({"EFFLAB_TEACHER_PIN": "4711", "MALLOC_ARENA_MAX": "4"})["MALLOC_ARENA_MAX"] == "4"
     command = streamlit_command(9999, "0.0.0.0")
     assert "4711" not in " ".join(command) and "--server.address" in command
 
