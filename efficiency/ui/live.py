@@ -18,7 +18,7 @@ from efficiency.ui.resources import get_store
 
 
 def watch(run_id: int) -> None:
-    """A run's live view, re-drawn every second while it is active (less often on a busy class server); its result card once it has ended."""
+    """A run's live view while it is active (every second, less often on a busy class server); then its result card."""
     record = get_store().get(run_id)
     if record is None:
         st.warning(f"Run {run_id} no longer exists (deleted).")

@@ -1,4 +1,4 @@
-"""How often the self-refreshing panels redraw: every second or so for a few viewers, less often as a class fills the server.
+"""How often self-refreshing panels redraw: at their own pace for a few browsers, slower as a class fills the server.
 
 One Streamlit server runs every browser's reruns in one Python process (one core, by the GIL), and the
 panels that redraw by themselves (a live run, the queue, the latest runs) cost it, and each browser, in
