@@ -45,8 +45,12 @@ def test_quick_check_runs_every_path_as_on_a_bare_gpu_image(tmp_path):
     assert rows["qlora-4bit"]["technique_report"]["quant"]["bits"] == 4
     assert rows["qlora-8bit"]["technique_report"]["quant"]["bits"] == 8
     assert rows["amp-fp16"]["technique_report"]["amp"]["dtype"] == "fp16"
+    assert "lora" in rows["home-demo"]["technique_report"], "the home page's demo, as it is: MiniLM's LoRA"
     for race in report["engine"].values():
         assert race["status"] == "ok" and race["speedup"] > 0, race
+        # The measured recipe: a batch size and precision timed on the device, then trained with.
+        assert race["recipe"]["batch_size"] in (4, 8) and race["recipe"]["dtype"] in ("fp32", "bf16"), race
+        assert len(race["recipe"]["sweep"]) == 4 and race["recipe_examples_per_s"] > 0, race
     seen = json.loads(fakes_log.read_text())
     assert "codecarbon" in seen["blocked"], "the run tried CodeCarbon, was refused, and went on"
     assert seen["grad_scaler_steps"] > 0, "fp16 trained through the GradScaler"
@@ -54,6 +58,8 @@ def test_quick_check_runs_every_path_as_on_a_bare_gpu_image(tmp_path):
         (c["load_in_4bit"], c["bnb_4bit_quant_type"], c["bnb_4bit_use_double_quant"]) for c in seen["bnb_configs"]
     }
     assert configs == {(False, "fp4", False), (True, "nf4", True)}, "8-bit, and QLoRA's NF4 with double quantization"
+    # The head stays in full precision: quantized, peft could not train it (what broke on the H200).
+    assert all("classifier" in c["llm_int8_skip_modules"] for c in seen["bnb_configs"]), seen["bnb_configs"]
 
 
 def test_a_failing_path_is_named_and_the_exit_status_says_so(capsys):

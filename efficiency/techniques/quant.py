@@ -24,6 +24,7 @@ from efficiency.model_names import TINY
 from efficiency.techniques.base import Technique, TechniqueContext
 from efficiency.techniques.facts import TechniqueFacts, Work
 from efficiency.techniques.registry import register
+from efficiency.techniques.restricted import HEAD_NAMES
 
 if TYPE_CHECKING:
     import torch
@@ -92,19 +93,22 @@ class Quant(Technique):
         import torch
         from transformers import BitsAndBytesConfig
 
+        # The classification head stays in full precision in both: it starts untrained and the adapter trains it
+        # (peft's modules_to_save); quantized, it could not take gradients (seen on an H200, README).
         if self.config.method == "bnb-4bit":
             from efficiency.techniques.amp import native_cuda_bf16
 
             device = torch.device("cuda", torch.cuda.current_device())
             quantization = BitsAndBytesConfig(
                 load_in_4bit=True,
+                llm_int8_skip_modules=list(HEAD_NAMES),  # named for 8 bits; transformers skips them in 4 bits too
                 bnb_4bit_quant_type="nf4",
                 bnb_4bit_use_double_quant=True,
                 # bf16 where the GPU has it (Ampere on); fp16 on older boards, which have no bf16 units.
                 bnb_4bit_compute_dtype=torch.bfloat16 if native_cuda_bf16(device) else torch.float16,
             )
         else:
-            quantization = BitsAndBytesConfig(load_in_8bit=True)
+            quantization = BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=list(HEAD_NAMES))
         self.stats.update(bits=4 if self.config.method == "bnb-4bit" else 8, loaded_quantized=True)
         return {"quantization_config": quantization, "device_map": {"": torch.cuda.current_device()}}
 
