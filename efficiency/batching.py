@@ -6,8 +6,8 @@ buckets, similar lengths share a batch, so far fewer padding tokens go through t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +26,7 @@ class EncodedSplit:
     ids: list[list[int]]
     labels: list[int]
     truncated: int  # examples cut at max_length
+    _on_device: dict[tuple[str, int], OnDevice] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -33,6 +34,69 @@ class EncodedSplit:
     @property
     def lengths(self) -> list[int]:
         return [len(x) for x in self.ids]
+
+    def on(self, device: torch.device, pad_id: int) -> OnDevice:
+        """The split as padded tensors on `device`, built once and kept: batches are then gathered there."""
+        key = (str(device), pad_id)
+        if key not in self._on_device:
+            self._on_device[key] = OnDevice.build(self, device, pad_id)
+        return self._on_device[key]
+
+
+@dataclass
+class OnDevice:
+    """A split padded once to its longest example and sent to the device in one copy.
+
+    A batch is then a gather and a slice there: no per-batch tensors built on the host and copied,
+    which on a GPU costs more than the small model's forward pass. The lengths stay on the host too,
+    so counting tokens never waits for the device.
+    """
+
+    ids: torch.Tensor  # (examples, longest) int32, padded with pad_id
+    lengths: torch.Tensor  # (examples,) on the device
+    labels: torch.Tensor  # (examples,) on the device
+    host_lengths: np.ndarray
+    device: torch.device
+
+    @classmethod
+    def build(cls, split: EncodedSplit, device: torch.device, pad_id: int) -> OnDevice:
+        lengths = np.array(split.lengths, dtype=np.int64)
+        width = int(lengths.max()) if len(lengths) else 1
+        padded = np.full((len(lengths), width), pad_id, dtype=np.int32)
+        for row, seq in enumerate(split.ids):
+            padded[row, : len(seq)] = seq
+        return cls(
+            ids=torch.from_numpy(padded).to(device),
+            lengths=torch.from_numpy(lengths).to(device),
+            labels=torch.tensor(split.labels, dtype=torch.long).to(device),
+            host_lengths=lengths,
+            device=device,
+        )
+
+    def batch(self, indices: Sequence[int], on_device: torch.Tensor | None = None) -> Batch:
+        """The examples at `indices`, padded to the longest of them; `on_device`: the same indices already there."""
+        host = np.asarray(indices, dtype=np.int64)
+        where = on_device if on_device is not None else torch.from_numpy(host).to(self.device, non_blocking=True)
+        lengths = self.host_lengths[host]
+        width = int(lengths.max())
+        lengths_there = self.lengths[where]
+        positions = torch.arange(width, device=self.device)
+        return {
+            "input_ids": self.ids[where, :width].long(),
+            "attention_mask": (positions[None, :] < lengths_there[:, None]).long(),
+            "labels": self.labels[where],
+            "index": torch.from_numpy(host),  # positions in the split: cached teacher logits are looked up by them
+            "length": torch.from_numpy(lengths),  # real tokens per example, on the host: counted without a sync
+        }
+
+    def batches(self, order: list[list[int]]) -> Iterator[Batch]:
+        """Each batch of `order` in turn; the epoch's indices go to the device in one copy."""
+        flat = np.fromiter((i for batch in order for i in batch), dtype=np.int64)
+        there = torch.from_numpy(flat).to(self.device, non_blocking=True)
+        start = 0
+        for indices in order:
+            yield self.batch(indices, there[start : start + len(indices)])
+            start += len(indices)
 
 
 def encode(tokenizer: Any, split: TextSplit, max_length: int) -> EncodedSplit:
@@ -60,20 +124,12 @@ def batch_order(
 
 def collate(split: EncodedSplit, indices: list[int], pad_id: int, device: torch.device) -> Batch:
     """Pad to the longest example of this batch (dynamic padding)."""
-    width = max(len(split.ids[i]) for i in indices)
-    input_ids = torch.full((len(indices), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(indices), width), dtype=torch.long)
-    for row, i in enumerate(indices):
-        seq = split.ids[i]
-        input_ids[row, : len(seq)] = torch.tensor(seq)
-        attention[row, : len(seq)] = 1
-    labels = torch.tensor([split.labels[i] for i in indices])
-    return {
-        "input_ids": input_ids.to(device, non_blocking=True),
-        "attention_mask": attention.to(device, non_blocking=True),
-        "labels": labels.to(device, non_blocking=True),
-        "index": torch.tensor(indices),  # positions in the split: cached teacher logits are looked up by them
-    }
+    return split.on(device, pad_id).batch(indices)
+
+
+def batches(split: EncodedSplit, order: list[list[int]], pad_id: int, device: torch.device) -> Iterator[Batch]:
+    """The batches of `order`, gathered on the device from the split sent there once."""
+    return split.on(device, pad_id).batches(order)
 
 
 def logits_of(model: torch.nn.Module, batch: Batch) -> torch.Tensor:

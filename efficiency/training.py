@@ -14,7 +14,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-from efficiency.batching import Batch, EncodedSplit, batch_order, collate, logits_of, mean_loss
+from efficiency.batching import Batch, EncodedSplit, batch_order, batches, collate, logits_of, mean_loss
 from efficiency.config import TrainConfig
 from efficiency.measure.flops import FlopMeter, spread_picks
 from efficiency.measure.latency import sync_for
@@ -38,6 +38,35 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+# --- the device -------------------------------------------------------------------------------
+LOSS_READ_EVERY = 20  # steps between reads of the loss on an accelerator: each read waits for the device
+
+
+def loss_read_every(device: torch.device) -> int:
+    """Steps between reads of the training loss: every step on a CPU (a read costs nothing there).
+
+    On a GPU reading a loss waits until the device has caught up with the host; reading every step
+    keeps the host from queueing the next step's kernels while the GPU runs, and a small model then
+    leaves the GPU idle between steps. The live curve still gets every step's loss, a few steps late.
+    """
+    return 1 if device.type == "cpu" else LOSS_READ_EVERY
+
+
+def attention_kernels(device: torch.device) -> AbstractContextManager[Any]:
+    """Scaled-dot-product attention without cuDNN's kernel on CUDA.
+
+    torch sends masked 16-bit attention to cuDNN first on recent GPUs, and cuDNN builds a plan for
+    every new batch shape (a fraction of a second each): with dynamic padding nearly every step has a
+    new shape. Measured on an H200 (README): amp's training ran 7x slower than fp32 with it. FlashAttention
+    and the memory-efficient kernel take any shape at once.
+    """
+    if device.type != "cuda":
+        return nullcontext()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
 
 
 # --- progress ---------------------------------------------------------------------------------
@@ -102,22 +131,23 @@ def time_steps(
     model.train()
     times, held = [], []
     try:
-        for i in range(steps + 1):
-            synchronize()
-            before = torch.cuda.memory_allocated(device) if device.type == "cuda" else 0
-            started = time.perf_counter()
-            with context():
-                inputs = embed(batch["input_ids"]).detach().requires_grad_()
-                logits = model(inputs_embeds=inputs, attention_mask=batch["attention_mask"]).logits
-                loss = F.cross_entropy(logits.float(), batch["labels"])
-            if device.type == "cuda":
-                held.append(torch.cuda.memory_allocated(device) - before)
-            loss.backward()
-            synchronize()
-            if i:  # the first pass warms caches and kernels up
-                times.append(time.perf_counter() - started)
-            model.zero_grad(set_to_none=True)
-            del inputs, logits, loss
+        with attention_kernels(device):
+            for i in range(steps + 1):
+                synchronize()
+                before = torch.cuda.memory_allocated(device) if device.type == "cuda" else 0
+                started = time.perf_counter()
+                with context():
+                    inputs = embed(batch["input_ids"]).detach().requires_grad_()
+                    logits = model(inputs_embeds=inputs, attention_mask=batch["attention_mask"]).logits
+                    loss = F.cross_entropy(logits.float(), batch["labels"])
+                if device.type == "cuda":
+                    held.append(torch.cuda.memory_allocated(device) - before)
+                loss.backward()
+                synchronize()
+                if i:  # the first pass warms caches and kernels up
+                    times.append(time.perf_counter() - started)
+                model.zero_grad(set_to_none=True)
+                del inputs, logits, loss
     finally:
         model.train(was_training)
     figures = {"step_ms": 1000 * float(np.median(times)), "tokens_per_batch": float(batch["input_ids"].numel())}
@@ -138,21 +168,26 @@ def evaluate(
     autocast: Callable[[], Any] = nullcontext,
 ) -> EvalResult:
     model.eval()
+    # Sorted by length: evaluation order does not matter, padding does. Losses and predictions stay on
+    # the device until the end: one read, not one per batch.
+    order = batch_order(split.lengths, batch_size, rng=None, bucket=True)
+    total_loss = torch.zeros((), device=device)
+    predicted = []
+    with attention_kernels(device):
+        for batch in batches(split, order, pad_id, device):
+            with autocast():
+                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
+            total_loss += F.cross_entropy(logits, batch["labels"], reduction="sum")
+            predicted.append(logits.argmax(-1))
+            if flops is not None:
+                flops.add_eval_batch(*batch["input_ids"].shape)
     predictions = [0] * len(split)
-    total_loss = 0.0
-    # Sorted by length: evaluation order does not matter, padding does.
-    for indices in batch_order(split.lengths, batch_size, rng=None, bucket=True):
-        batch = collate(split, indices, pad_id, device)
-        with autocast():
-            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
-        total_loss += float(F.cross_entropy(logits, batch["labels"], reduction="sum"))
-        for i, p in zip(indices, logits.argmax(-1).tolist(), strict=True):
+    if predicted:
+        for i, p in zip((i for b in order for i in b), torch.cat(predicted).tolist(), strict=True):
             predictions[i] = p
-        if flops is not None:
-            flops.add_eval_batch(*batch["input_ids"].shape)
     labels = split.labels
     return EvalResult(
-        loss=total_loss / max(len(split), 1),
+        loss=float(total_loss) / max(len(split), 1),
         accuracy=float(accuracy_score(labels, predictions)),
         macro_f1=float(f1_score(labels, predictions, average="macro", labels=list(range(num_labels)), zero_division=0)),
         predictions=predictions,
@@ -271,7 +306,7 @@ def train(
         b, t = batch["input_ids"].shape
         outcome.optimizer_steps += 1
         outcome.examples_seen += b
-        outcome.tokens_seen += int(batch["attention_mask"].sum())
+        outcome.tokens_seen += int(batch["length"].sum())  # host lengths: no wait for the device
         outcome.padded_tokens += b * t
         if flops is not None:
             flops.add_train_step(b, t)
@@ -279,46 +314,68 @@ def train(
             selector.observe(batch, losses.detach())
         return loss
 
+    # Each step's point waits here, its loss still on the device, until the next read (loss_read_every).
+    pending: list[tuple[Progress, torch.Tensor | None]] = []
+    read_every = loss_read_every(device)
+    point: Progress | None = None
+
+    def publish() -> None:
+        """Read the waiting losses in one go, then record and report each step in order."""
+        nonlocal loss_value, point
+        waiting = [loss for _, loss in pending if loss is not None]
+        values = iter(torch.stack(waiting).float().tolist() if waiting else [])
+        for step_point, loss in pending:
+            if loss is not None:
+                loss_value = next(values)
+            point = replace(step_point, loss=loss_value)
+            outcome.train_curve.append(
+                {k: getattr(point, k) for k in ("step", "epoch", "loss", "examples_seen", "flops", "elapsed_s")}
+            )
+            if on_progress:
+                on_progress(point)
+        pending.clear()
+
     train_s_before = 0.0  # training time of the finished epochs (validation excluded)
     for epoch in range(cfg.epochs):
         model.train()
         epoch_started = time.perf_counter()
-        with timer.phase("train"):
-            for indices in batch_order(train_split.lengths, cfg.batch_size, rng, cfg.length_buckets):
+        order = batch_order(train_split.lengths, cfg.batch_size, rng, cfg.length_buckets)
+        with timer.phase("train"), attention_kernels(device):
+            for batch in batches(train_split, order, pad_id, device):
                 stop_reason = _stop_reason(should_stop, cfg, time.perf_counter() - started)
                 if stop_reason:
                     break
-                batch = collate(train_split, indices, pad_id, device)
                 for group in optimizer.param_groups:
                     group["lr"] = lr_at(step)
                 step += 1  # batches consumed: drives the schedule and the progress bar
                 if selector is not None:  # data filtering in the loop: may score, queue or skip examples
                     batch = selector.offer(batch, model, epoch, step - epoch * steps_per_epoch, steps_per_epoch)
-                if batch is not None:
-                    loss = optimise(batch)
-                    loss_value = float(loss.detach())  # a CUDA sync point; once per step is the price of a live curve
+                loss = optimise(batch).detach() if batch is not None else None
                 now = time.perf_counter()
                 elapsed, train_s = now - started, train_s_before + now - epoch_started
-                point = Progress(
-                    phase="train",
-                    step=step,
-                    total_steps=total_steps,
-                    epoch=step / steps_per_epoch,
-                    loss=loss_value,
-                    examples_seen=outcome.examples_seen,
-                    examples_per_s=outcome.examples_seen / train_s if train_s > 0 else 0.0,
-                    eta_s=elapsed / step * (total_steps - step),
-                    elapsed_s=elapsed,
-                    flops=flops.train_flops if flops else 0.0,
+                pending.append(
+                    (
+                        Progress(
+                            phase="train",
+                            step=step,
+                            total_steps=total_steps,
+                            epoch=step / steps_per_epoch,
+                            loss=None,
+                            examples_seen=outcome.examples_seen,
+                            examples_per_s=outcome.examples_seen / train_s if train_s > 0 else 0.0,
+                            eta_s=elapsed / step * (total_steps - step),
+                            elapsed_s=elapsed,
+                            flops=flops.train_flops if flops else 0.0,
+                        ),
+                        loss,
+                    )
                 )
-                outcome.train_curve.append(
-                    {k: getattr(point, k) for k in ("step", "epoch", "loss", "examples_seen", "flops", "elapsed_s")}
-                )
-                if on_progress:
-                    on_progress(point)
+                if len(pending) >= read_every:
+                    publish()
+            publish()
         train_s_before += time.perf_counter() - epoch_started
         if selector is not None and not stop_reason:
-            with timer.phase("train"):
+            with timer.phase("train"), attention_kernels(device):
                 leftover = selector.flush()
                 if leftover is not None:
                     loss_value = float(optimise(leftover).detach())
@@ -336,7 +393,7 @@ def train(
                 "macro_f1": result.macro_f1,
             }
         )
-        if on_progress:
+        if on_progress and point is not None:
             on_progress(replace(point, phase="validate"))
         if result.macro_f1 > best_f1 or keep_last:
             best_f1, outcome.best_epoch = result.macro_f1, epoch + 1

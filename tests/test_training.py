@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from efficiency.batching import EncodedSplit, batch_order, collate, encode
+from efficiency import training
+from efficiency.batching import EncodedSplit, batch_order, batches, collate, encode
 from efficiency.config import DataConfig, TrainConfig
 from efficiency.data import load_dataset
 from efficiency.devices import resolve_device
@@ -34,6 +35,20 @@ def test_collate_pads_to_the_longest_in_the_batch():
     batch = collate(split, [0, 1], pad_id=0, device=torch.device("cpu"))
     assert batch["input_ids"].tolist() == [[101, 5, 102], [101, 102, 0]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
+
+
+def test_a_split_goes_to_the_device_once_and_its_batches_gather_from_there():
+    split = EncodedSplit([[101, 5, 6, 102], [101, 102], [101, 7, 102]], [2, 0, 1], truncated=0)
+    cpu = torch.device("cpu")
+    assert split.on(cpu, 0) is split.on(cpu, 0)  # cached: built and sent once
+    order = [[2, 1], [0]]
+    got = list(batches(split, order, pad_id=0, device=cpu))
+    assert [b["input_ids"].tolist() for b in got] == [[[101, 7, 102], [101, 102, 0]], [[101, 5, 6, 102]]]
+    assert [b["attention_mask"].tolist() for b in got] == [[[1, 1, 1], [1, 1, 0]], [[1, 1, 1, 1]]]
+    assert [b["labels"].tolist() for b in got] == [[1, 0], [2]]
+    assert [b["index"].tolist() for b in got] == [[2, 1], [0]]
+    assert [b["length"].tolist() for b in got] == [[3, 2], [4]]
+    assert got[0]["input_ids"].dtype == torch.long
 
 
 def test_explicit_missing_device_is_refused():
@@ -171,3 +186,28 @@ def test_timed_steps_run_backward_and_leave_the_weights_as_they_were(tiny_setup)
     assert reached, "the backward pass ran through the first layer, as in training"
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_losses_read_every_few_steps_give_the_same_curve_and_progress(tiny_setup, monkeypatch):
+    each = run_tiny(tiny_setup)
+    seen = []
+    monkeypatch.setattr(training, "loss_read_every", lambda device: 5)  # as on a GPU: read in groups
+    ds, tok, encoded = tiny_setup
+    model = load_classifier("tiny", ds.label_names, seed=3).model
+    grouped = train(model, *encoded, cfg=TrainConfig(epochs=2, batch_size=16), learning_rate=1e-3, seed=3,
+                    device=torch.device("cpu"), pad_id=tok.pad_token_id, num_labels=3, timer=PhaseTimer(),
+                    on_progress=seen.append)  # fmt: skip
+    assert [p["loss"] for p in grouped.train_curve] == [p["loss"] for p in each.train_curve]
+    train_points = [p for p in seen if p.phase == "train"]
+    assert [p.step for p in train_points] == list(range(1, len(each.train_curve) + 1))
+    assert all(p.loss is not None for p in train_points)
+    assert [p.phase for p in seen].count("validate") == 2
+
+
+def test_a_stop_between_loss_reads_keeps_every_step(tiny_setup, monkeypatch):
+    monkeypatch.setattr(training, "loss_read_every", lambda device: 4)
+    calls = iter(range(100))
+    out = run_tiny(tiny_setup, should_stop=lambda: next(calls) >= 6)
+    assert out.status == "stopped"
+    assert [p["step"] for p in out.train_curve] == [1, 2, 3, 4, 5, 6]
+    assert all(p["loss"] is not None for p in out.train_curve)
