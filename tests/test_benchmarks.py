@@ -76,3 +76,19 @@ def test_amp_benchmark_compares_the_variants_and_profiles_their_steps():
     assert "| optimiser step |" in result["profile_table"]
     plain = result["plain_step"]
     assert plain["fp32_ms"] > 0 and plain["speedup"] == pytest.approx(plain["fp32_ms"] / plain["bf16_ms"])
+
+
+def test_engine_profile_sweeps_batch_sizes_and_profiles_the_engine():
+    done = bench("engine_profile.py", "--model", "tiny", "--dataset", "nusax-senti/javanese", "--device", "cpu",
+                 "--sizes", "2,4", "--dtypes", "fp32", "--steps", "1", "--limit", "16", "--profiles", "fp32:knee",
+                 "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert [(r["dtype"], r["batch_size"]) for r in result["sweep"]] == [("fp32", 2), ("fp32", 4)]
+    assert result["knee"]["fp32"] in (2, 4)
+    (profile,) = result["profiles"]
+    assert profile["batch_size"] == result["knee"]["fp32"] and profile["examples"] == 16
+    assert profile["host_ms_by_kind"]["matmul"] > 0, "the model's matrix products were profiled"
+    assert (
+        any(op["op"] == "aten::addmm" for op in profile["top_host_ops"]) or profile["host_ms_by_kind"]["optimizer"] > 0
+    )
