@@ -99,6 +99,18 @@ def test_a_board_in_mig_mode_or_shared_with_another_process_cannot_be_separated(
     assert notes[1].startswith("2 processes were on the GPU") and "cannot be separated" in notes[1]
 
 
+def test_a_mig_instance_is_found_on_its_board_whose_counter_it_shares(board, monkeypatch):
+    nvml = sys.modules["pynvml"]
+    board.mig_mode = 1
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index=None: SimpleNamespace(uuid="mig-7"))
+    nvml.nvmlDeviceGetMaxMigDeviceCount = lambda handle: 2
+    nvml.nvmlDeviceGetMigDeviceHandleByIndex = lambda handle, i: f"{handle}/mig-{i + 6}"
+    nvml.nvmlDeviceGetUUID = lambda handle: "MIG-mig-7" if handle.endswith("mig-7") else "GPU-fake-0"
+    reading = run_on(board, 10.0)
+    assert reading.total_kwh * 3.6e6 == pytest.approx(3000, rel=0.02)
+    assert [note[:10] for note in reading.notes] == ["MIG is on:"]
+
+
 def test_a_second_process_that_arrives_during_the_run_is_seen_at_stop(board):
     counter = energy.NvmlEnergyCounter(torch.device("cuda", 0), idle_window_s=2.0)
     counter.start()
