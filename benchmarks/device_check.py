@@ -179,6 +179,11 @@ def check_row(args: argparse.Namespace, row: Row, model: str) -> dict[str, Any]:
         examples_per_s=m.get("train_examples_per_s"),
         cuda_peak_memory_mb=m.get("cuda_peak_memory_mb"),
         nvml_energy_j=m["nvml_gpu_energy_kwh"] * KWH_TO_J if m.get("nvml_gpu_energy_kwh") is not None else None,
+        nvml_idle_w=m.get("nvml_idle_power_w"),
+        nvml_attributable_j=m["nvml_attributable_kwh"] * KWH_TO_J
+        if m.get("nvml_attributable_kwh") is not None
+        else None,
+        nvml_notes=m.get("nvml_notes"),
         trainable_params=m.get("trainable_params"),
         technique_report=m.get("techniques"),
         wall_s=time.perf_counter() - start,
@@ -410,11 +415,12 @@ def main(argv: list[str] | None = None) -> int:
 def table(report: dict[str, Any]) -> str:
     """The report as Markdown tables, the figures the README quotes."""
     lines = [f"machine: {json.dumps(report['machine'], default=str)}", ""]
-    lines += ["| path | status | accuracy | train s | examples/s | CUDA peak MiB | NVML energy J |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines += ["| path | status | accuracy | train s | examples/s | CUDA peak MiB | NVML energy J | attributable J |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for row in report["rows"]:
         lines.append("| " + " | ".join([row["name"], row["status"], *(fmt(row.get(k)) for k in (
-            "accuracy", "train_wall_s", "examples_per_s", "cuda_peak_memory_mb", "nvml_energy_j"))]) + " |")  # fmt: skip
+            "accuracy", "train_wall_s", "examples_per_s", "cuda_peak_memory_mb", "nvml_energy_j",
+            "nvml_attributable_j"))]) + " |")  # fmt: skip
     errors = [f"- {row['name']}: {row['error']}" for row in report["rows"] if row.get("error")]
     for key, race in report.get("engine", {}).items():
         if race["status"] != "ok":

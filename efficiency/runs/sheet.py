@@ -65,7 +65,7 @@ class Sheet:
         self.put("ram_energy_kwh", reading.ram_energy_kwh)
         self.put("gpu_energy_kwh", reading.gpu_energy_kwh)
         if reading.nvml_gpu_energy_kwh is not None:
-            self.put("nvml_gpu_energy_kwh", reading.nvml_gpu_energy_kwh, "measured", NvmlEnergyCounter.METHOD)
+            self.nvml(reading)
         try:
             intensity, source = intensity_g_per_kwh(country)
         except ImportError as exc:  # a bare GPU image without CodeCarbon: the energy stands, unpriced
@@ -79,6 +79,24 @@ class Sheet:
         else:
             self.put("co2_kg", co2_kg(reading.energy_kwh, country), "estimated",
                      f"energy ({kind}) x {intensity:.0f} g CO2eq/kWh, {source}")  # fmt: skip
+
+    def nvml(self, reading: EnergyReading) -> None:
+        """The board's total, its idle power, the share attributable to the run, and the notes on both."""
+        self.put("nvml_gpu_energy_kwh", reading.nvml_gpu_energy_kwh, "measured", NvmlEnergyCounter.METHOD)
+        window = f"{reading.nvml_idle_window_s:g} s" if reading.nvml_idle_window_s is not None else "a window"
+        if reading.nvml_idle_power_w is not None:
+            self.put("nvml_idle_power_w", reading.nvml_idle_power_w, "measured",
+                     f"NVML total-energy counter of the idle board over {window} just before the run: "
+                     "its rise divided by the time")  # fmt: skip
+        if reading.nvml_attributable_kwh is None:
+            why = reading.nvml_notes[0] if reading.nvml_notes else "the board's idle power was not measured"
+            self.put("nvml_attributable_kwh", None, "estimated", why)
+        else:
+            duration = f" ({reading.nvml_duration_s:.1f} s)" if reading.nvml_duration_s is not None else ""
+            self.put("nvml_attributable_kwh", reading.nvml_attributable_kwh, "estimated",
+                     f"NVML total minus the board's idle power (measured for {window} before the run) times the "
+                     f"run's duration{duration}")  # fmt: skip
+        self.put("nvml_notes", list(reading.nvml_notes))
 
     def latency(self, run_batch: Callable[[list[int]], None], examples: int, repeats: int,
                 sync: Callable[[], None] = lambda: None) -> None:  # fmt: skip

@@ -33,6 +33,7 @@ def result_card(record: RunRecord) -> None:
             chart(charts.loss_curve(rows, title="Training loss until it ended"), key=f"partial-{record.id}")
         return
     _figure_tiles(metrics)
+    gpu_board_energy(metrics)
     if record.estimate:
         _predicted_vs_measured(record.estimate, metrics)
     _charts(record, metrics)
@@ -95,6 +96,20 @@ def _figure_tiles(metrics: dict[str, Any]) -> None:
                 if info:
                     colour = BADGE_COLOURS.get(info["kind"], "gray")
                     st.markdown(f":{colour}-badge[{info['kind']}]", help=info["method"])
+
+
+def gpu_board_energy(metrics: dict[str, Any]) -> None:
+    """The GPU board's NVML total beside the share attributable to the run, each labelled, and the notes on them."""
+    total = metrics.get("nvml_gpu_energy_kwh")
+    if total is None:
+        return
+    said = f"GPU board (NVML): {text('energy_kwh', total)} in all (measured, the whole board)"
+    attributable, idle_w = metrics.get("nvml_attributable_kwh"), metrics.get("nvml_idle_power_w")
+    if attributable is not None and idle_w is not None:
+        said += f"; {text('energy_kwh', attributable)} attributable to the run (estimated: less its {idle_w:.0f} W idle draw)"
+    st.caption(escaped(said + "."))
+    for note in metrics.get("nvml_notes") or []:
+        st.caption(escaped(note))
 
 
 def _charts(record: RunRecord, metrics: dict[str, Any]) -> None:

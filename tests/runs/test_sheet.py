@@ -58,6 +58,36 @@ def test_without_codecarbons_grid_data_the_energy_stands_unpriced(monkeypatch):
     )
 
 
+def test_the_boards_total_its_idle_power_and_the_runs_share_are_stored_with_their_labels():
+    sheet = Sheet()
+    reading = EnergyReading(nvml_gpu_energy_kwh=0.002, nvml_attributable_kwh=0.0015, nvml_idle_power_w=70.0,
+                            nvml_idle_window_s=2.0, nvml_duration_s=12.34, nvml_notes=["MIG is on: ..."])  # fmt: skip
+    sheet.energy(reading, "WORLD")
+    record = sheet.record()
+    assert (record["nvml_gpu_energy_kwh"], record["nvml_attributable_kwh"]) == (0.002, 0.0015)
+    assert record["nvml_idle_power_w"] == 70.0 and record["nvml_notes"] == ["MIG is on: ..."]
+    provenance = record["provenance"]
+    assert provenance["nvml_gpu_energy_kwh"]["kind"] == "measured"
+    assert provenance["nvml_idle_power_w"]["kind"] == "measured" and "2 s" in provenance["nvml_idle_power_w"]["method"]
+    assert provenance["nvml_attributable_kwh"] == {
+        "kind": "estimated",
+        "method": "NVML total minus the board's idle power (measured for 2 s before the run) times the run's "
+        "duration (12.3 s)",
+    }
+    assert "nvml_notes" not in provenance, "plain data"
+
+
+def test_without_the_idle_power_the_runs_share_is_missing_and_says_why():
+    sheet = Sheet()
+    why = "No figure attributable to the run: the idle window could not be read (NVMLError)."
+    sheet.energy(EnergyReading(nvml_gpu_energy_kwh=0.002, nvml_duration_s=5.0, nvml_notes=[why]), "WORLD")
+    assert sheet.metrics["nvml_attributable_kwh"] is None and "nvml_idle_power_w" not in sheet.metrics
+    assert sheet.provenance["nvml_attributable_kwh"] == {"kind": "estimated", "method": why}
+    sheet = Sheet()
+    sheet.energy(EnergyReading(energy_kwh=0.001), "WORLD")
+    assert not [key for key in sheet.metrics if key.startswith("nvml")], "no board, no NVML keys"
+
+
 def test_latency_times_both_batch_sizes():
     seen: list[int] = []
     figures, method = latency_figures(lambda indices: seen.append(len(indices)), examples=40, repeats=2)
