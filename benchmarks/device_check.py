@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,13 +202,18 @@ def required_gpu_figures(device: str) -> tuple[str, ...]:
     return ("cuda_peak_memory_mb", "nvml_energy_j") if device.startswith("cuda") else ()
 
 
-def engine_benchmark(args: argparse.Namespace, model: str) -> dict[str, Any]:
-    """The engine against the plain Trainer: speed on MahaSent-MR, speed with accuracy on Javanese."""
+def engine_benchmark(
+    args: argparse.Namespace, model: str, report: dict[str, Any] | None = None, save: Callable[[], None] = lambda: None
+) -> dict[str, Any]:
+    """The engine against the plain Trainer: speed on MahaSent-MR, speed with accuracy on Javanese.
+
+    Each race goes into `report` as it ends, and `save` is called: a run cut off in the second keeps the first.
+    """
     races = {
         "mahasent-mr": (MARATHI, 1, 1, args.marathi_limit),
         "javanese": (JAVANESE, args.engine_epochs, args.engine_seeds, args.limit_train),
     }
-    report: dict[str, Any] = {}
+    report = {} if report is None else report
     for key, (dataset, epochs, seeds, limit) in races.items():
         start = time.perf_counter()
         try:
@@ -217,6 +223,7 @@ def engine_benchmark(args: argparse.Namespace, model: str) -> dict[str, Any]:
         finally:
             free_device_memory()
         report[key].update(dataset=dataset, epochs=epochs, wall_s=time.perf_counter() - start)
+        save()
     return report
 
 
@@ -403,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
             save()
         if "engine" in groups:
             log("engine against the Trainer")
-            report["engine"] = engine_benchmark(args, args.model)
+            report["engine"] = {}
+            engine_benchmark(args, args.model, report["engine"], save)
     failed = [r["name"] for r in report["rows"] if r["status"] not in ("ok", "skipped")]
     failed += [f"engine {key}" for key, race in report.get("engine", {}).items() if race["status"] != "ok"]
     report.update(ok=not failed, failed=failed)
