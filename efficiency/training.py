@@ -397,14 +397,14 @@ def train(
             on_progress(replace(point, phase="validate"))
         if result.macro_f1 > best_f1 or keep_last:
             best_f1, outcome.best_epoch = result.macro_f1, epoch + 1
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_state = trained_weights(model)
 
     if stop_reason:
         outcome.status, outcome.stop_reason = "stopped", stop_reason
         outcome.stopped_at = f"step {step} of {total_steps} (epoch {step / steps_per_epoch:.2f} of {cfg.epochs})"
     outcome.steps = step
     if best_state is not None:
-        model.load_state_dict(best_state)
+        restore_weights(model, best_state)
     if context is not None:
         with timer.phase("after_training"):
             model = techniques.after_training(model, context)
@@ -412,6 +412,22 @@ def train(
         outcome.test = evaluate(model, test_split, cfg.eval_batch_size, pad_id, device, num_labels, flops, autocast)
     outcome.model = model
     return outcome
+
+
+def trained_weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of the weights that train: all that an epoch changes (frozen weights stay as they are).
+
+    Not the whole state dict: weights loaded quantized (bitsandbytes) cannot be loaded back into their
+    layers (seen on an H200), and an adapter's copy is a fraction of the model's.
+    """
+    return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+
+
+@torch.no_grad()
+def restore_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> None:
+    params = dict(model.named_parameters())
+    for name, saved in weights.items():
+        params[name].copy_(saved)
 
 
 def _stop_reason(should_stop: StopFn | None, cfg: TrainConfig, train_elapsed_s: float) -> str | None:
