@@ -211,3 +211,15 @@ def test_a_stop_between_loss_reads_keeps_every_step(tiny_setup, monkeypatch):
     assert out.status == "stopped"
     assert [p["step"] for p in out.train_curve] == [1, 2, 3, 4, 5, 6]
     assert all(p["loss"] is not None for p in out.train_curve)
+
+
+def test_the_best_epoch_keeps_and_restores_only_the_weights_that_train():
+    model = load_classifier("tiny", ["a", "b", "c"], seed=0).model
+    for name, param in model.named_parameters():
+        param.requires_grad_(name.startswith("classifier"))
+    saved = training.trained_weights(model)
+    assert set(saved) == {"classifier.weight", "classifier.bias"}  # a frozen (or quantized) base is not copied
+    with torch.no_grad():
+        model.classifier.weight.add_(1.0)
+    training.restore_weights(model, saved)
+    assert torch.equal(model.classifier.weight, saved["classifier.weight"])
