@@ -98,6 +98,14 @@ class TrainConfig:
     batch_size: int = setting(
         16, flag="--batch-size", at_most=MAX_BATCH_SIZE, help="Training examples per optimiser step."
     )
+    measure_batch_size: bool = setting(
+        False,
+        flag="--measure-batch-size",
+        help="Before training, time a training step at batch sizes 16 to 512 on this device and train with the "
+        "smallest one within 90% of the fastest, among those that leave 32 steps per epoch (the choice replaces "
+        "batch_size in the stored settings). A small model on a GPU trains several times faster at a large batch; "
+        "on a CPU the timing itself takes a while, and the learning rate stays as it is.",
+    )
     learning_rate: float | None = setting(
         None,
         flag="--learning-rate",

@@ -39,6 +39,7 @@ GROUP_RADIOS = {
 ADVANCED_TRAIN = [
     "epochs",
     "batch_size",
+    "measure_batch_size",
     "learning_rate",
     "warmup_ratio",
     "dropout",

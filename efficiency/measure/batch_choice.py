@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from efficiency.batching import EncodedSplit
 
 SIZES = (16, 32, 64, 128, 256, 512)
-DTYPES = {"fp32": None, "bf16": torch.bfloat16}
+DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 KNEE_SHARE = 0.9
 MIN_STEPS_PER_EPOCH = 32
 
@@ -26,7 +26,7 @@ MIN_STEPS_PER_EPOCH = 32
 @dataclass
 class BatchChoice:
     batch_size: int
-    dtype: str  # fp32 | bf16
+    dtype: str  # fp32 | bf16 | fp16
     examples_per_s: float  # of the timed forward and backward pass at the chosen point
     rows: list[dict[str, Any]] = field(default_factory=list)  # every point measured
     reason: str = ""
@@ -85,3 +85,21 @@ def choose(rows: list[dict[str, Any]], examples: int, min_steps: int = MIN_STEPS
         f"(at least {min_steps} steps per epoch of {examples} examples)"
     )
     return BatchChoice(knee["batch_size"], knee["dtype"], knee["examples_per_s"], rows, reason)
+
+
+def dtype_name(dtype: torch.dtype | None) -> str:
+    """The name `measure` knows a precision by: fp32 for None (no autocast)."""
+    return next(name for name, value in DTYPES.items() if value == dtype)
+
+
+def for_run(
+    model: torch.nn.Module, split: EncodedSplit, pad_id: int, device: torch.device, dtype: torch.dtype | None
+) -> BatchChoice:
+    """A run's batch size, measured in its own precision: the sizes that leave enough steps, each timed once."""
+    candidates = tuple(size for size in SIZES if size <= largest_useful(len(split), SIZES, MIN_STEPS_PER_EPOCH))
+    if len(candidates) == 1:  # nothing to compare: a small dataset keeps the smallest batch
+        only = candidates[0]
+        reason = f"batch {only}, the smallest: no larger one leaves {MIN_STEPS_PER_EPOCH} steps per epoch of {len(split)} examples; nothing was timed"
+        return BatchChoice(only, dtype_name(dtype), 0.0, [], reason)
+    rows = measure(model, split, pad_id, device, candidates, (dtype_name(dtype),), steps=2)
+    return choose(rows, len(split), MIN_STEPS_PER_EPOCH)

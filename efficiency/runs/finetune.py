@@ -17,7 +17,7 @@ import torch
 from efficiency import paths
 from efficiency.batching import EncodedSplit, collate, encode
 from efficiency.errors import ConfigError
-from efficiency.measure import latency, size
+from efficiency.measure import batch_choice, latency, size
 from efficiency.measure.busy import OtherLoad
 from efficiency.measure.energy import EnergyMeter, EnergyReading
 from efficiency.measure.flops import ANALYTICAL_METHOD, FlopMeter, analytical_train_flops
@@ -145,12 +145,31 @@ def fit(
                 model.to(device)
             total_params, trainable_params = size.parameter_counts(model)
             embedding_params = size.embedding_parameter_count(model)
+            if config.train.measure_batch_size:
+                choose_batch_size(prepared, model, examples.train, pad_id, hooks)
             outcome = loop(model, *examples.splits(), timer=timer, flops=flops, on_progress=with_energy,
                            techniques=prepared.techniques, context=context)  # fmt: skip
         finally:
             with timer.phase("measure_energy"):
                 reading = energy.stop()
     return Fitted(outcome, flops, reading, memory, other_load, total_params, trainable_params, embedding_params, cost)
+
+
+def choose_batch_size(
+    prepared: Prepared, model: torch.nn.Module, train_split: EncodedSplit, pad_id: int, hooks: RunHooks
+) -> None:
+    """Time training steps of this model on this device, then train with the chosen batch size.
+
+    Inside the run's energy window (the timing is part of its cost); the choice goes into the stored
+    config, so the run reproduces without measuring again, and its figures into the techniques' report.
+    """
+    device, train_cfg = prepared.device, prepared.config.train
+    with prepared.timer.phase("measure_batch_size"):
+        choice = batch_choice.for_run(model, train_split, pad_id, device, prepared.techniques.autocast_dtype(device))
+    train_cfg.batch_size, train_cfg.measure_batch_size = choice.batch_size, False
+    prepared.batch_choice = {"batch_size": choice.batch_size, "reason": choice.reason, "sweep": choice.rows}
+    hooks.store.update_config(hooks.run_id, prepared.config.to_dict())
+    hooks.say(f"Batch size {choice.batch_size}, measured on {device.type}: {choice.reason}.")
 
 
 def measure(prepared: Prepared, loaded: LoadedModel, examples: Examples, fitted: Fitted) -> Sheet:
@@ -184,6 +203,8 @@ def measure(prepared: Prepared, loaded: LoadedModel, examples: Examples, fitted:
         sheet.put(f"truncated_{name}", split.truncated)
     sheet.put("max_length", config.data.max_length)
     sheet.put("learning_rate", config.train.learning_rate)
+    if prepared.batch_choice is not None:
+        sheet.put("batch_choice", prepared.batch_choice, "measured", "training steps timed on this device")
     sheet.put("dataset", dataset.summary())
     reports = prepared.techniques.reports()
     own_student = next((r["student_source"] for r in reports.values() if r.get("student_source")), None)

@@ -56,6 +56,7 @@ class Prepared:
     techniques: Pipeline
     device: torch.device
     timer: PhaseTimer
+    batch_choice: dict[str, Any] | None = None  # the measured batch size and its sweep (train.measure_batch_size)
 
 
 @dataclass

@@ -159,9 +159,14 @@ class Pipeline:
         """The autocast context for forward passes (a no-op without amp)."""
         import torch
 
+        dtype = self.autocast_dtype(device)
+        return torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None else nullcontext()
+
+    def autocast_dtype(self, device: torch.device) -> torch.dtype | None:
+        """The lower precision the forward passes run in, or None for fp32 (no amp)."""
         for technique in self._with("autocast_dtype"):
-            return torch.autocast(device_type=device.type, dtype=technique.autocast_dtype(device))
-        return nullcontext()
+            return technique.autocast_dtype(device)
+        return None
 
     def grad_scaler(self, device: torch.device) -> torch.amp.GradScaler | None:
         import torch

@@ -113,3 +113,25 @@ def test_a_run_waiting_for_the_device_can_be_cancelled_from_the_store():
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_measured_batch_size_is_timed_chosen_stored_and_trained_with(monkeypatch):
+    from efficiency.measure import batch_choice
+
+    monkeypatch.setattr(batch_choice, "SIZES", (4, 8))  # 120 examples: both leave the 2 steps asked for below
+    monkeypatch.setattr(batch_choice, "MIN_STEPS_PER_EPOCH", 2)
+    store, said = RunStore(), []
+    result = run_experiment(tiny_config(measure_batch_size=True), store=store, on_status=said.append)
+    choice = result.metrics["batch_choice"]
+    assert choice["batch_size"] in (4, 8) and [r["batch_size"] for r in choice["sweep"]] == [4, 8]
+    assert all(r["step_ms"] > 0 for r in choice["sweep"])
+    stored = store.get(result.run_id).config["train"]
+    assert stored["batch_size"] == choice["batch_size"] and stored["measure_batch_size"] is False, "reproducible"
+    assert result.metrics["steps"] == 2 * 120 // choice["batch_size"], "trained with the chosen batch"
+    assert result.metrics["provenance"]["batch_choice"]["kind"] == "measured"
+    assert any(line.startswith(f"Batch size {choice['batch_size']}, measured on cpu") for line in said)
+
+
+def test_a_small_dataset_keeps_the_smallest_batch_without_timing():
+    result = run_experiment(tiny_config(measure_batch_size=True))  # 120 examples: no batch leaves 32 steps
+    assert result.metrics["batch_choice"]["batch_size"] == 16 and result.metrics["batch_choice"]["sweep"] == []
