@@ -60,6 +60,7 @@ class OnDevice:
 
     @classmethod
     def build(cls, split: EncodedSplit, device: torch.device, pad_id: int) -> OnDevice:
+        """Pad every example to the split's longest on the host, then send the whole split in one copy."""
         lengths = np.array(split.lengths, dtype=np.int64)
         width = int(lengths.max()) if len(lengths) else 1
         padded = np.full((len(lengths), width), pad_id, dtype=np.int32)

@@ -59,7 +59,7 @@ def attention_kernels(device: torch.device) -> AbstractContextManager[Any]:
 
     torch sends masked 16-bit attention to cuDNN first on recent GPUs, and cuDNN builds a plan for
     every new batch shape (a fraction of a second each): with dynamic padding nearly every step has a
-    new shape. Measured on an H200 (README): amp's training ran 7x slower than fp32 with it. FlashAttention
+    new shape. On an H200 (README) amp's training ran 7x slower than fp32 before this. FlashAttention
     and the memory-efficient kernel take any shape at once.
     """
     if device.type != "cuda":
@@ -415,16 +415,19 @@ def train(
 
 
 def trained_weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """A copy of the weights that train: all that an epoch changes (frozen weights stay as they are).
+    """A copy of the weights that train (frozen weights stay as they are).
 
     Not the whole state dict: weights loaded quantized (bitsandbytes) cannot be loaded back into their
-    layers (seen on an H200), and an adapter's copy is a fraction of the model's.
+    layers (seen on an H200), and an adapter's copy is a fraction of the model's. Gradual pruning's masks
+    are buffers that change each epoch and are not copied: that technique keeps the last epoch
+    (`keep_last_epoch`), whose weights are the model's own, so the restore changes nothing there.
     """
     return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
 
 
 @torch.no_grad()
 def restore_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> None:
+    """Copy `trained_weights`' copy back; the parameters' names must not have changed since it was taken."""
     params = dict(model.named_parameters())
     for name, saved in weights.items():
         params[name].copy_(saved)

@@ -198,10 +198,11 @@ def test_losses_read_every_few_steps_give_the_same_curve_and_progress(tiny_setup
                     device=torch.device("cpu"), pad_id=tok.pad_token_id, num_labels=3, timer=PhaseTimer(),
                     on_progress=seen.append)  # fmt: skip
     assert [p["loss"] for p in grouped.train_curve] == [p["loss"] for p in each.train_curve]
-    train_points = [p for p in seen if p.phase == "train"]
-    assert [p.step for p in train_points] == list(range(1, len(each.train_curve) + 1))
-    assert all(p.loss is not None for p in train_points)
-    assert [p.phase for p in seen].count("validate") == 2
+    steps_per_epoch = len(each.train_curve) // 2
+    expected = [("train", s) for s in range(1, steps_per_epoch + 1)] + [("validate", steps_per_epoch)]
+    expected += [("train", s) for s in range(steps_per_epoch + 1, 2 * steps_per_epoch + 1)]
+    assert [(p.phase, p.step) for p in seen] == [*expected, ("validate", 2 * steps_per_epoch)]
+    assert all(p.loss is not None for p in seen)
 
 
 def test_a_stop_between_loss_reads_keeps_every_step(tiny_setup, monkeypatch):
@@ -223,3 +224,13 @@ def test_the_best_epoch_keeps_and_restores_only_the_weights_that_train():
         model.classifier.weight.add_(1.0)
     training.restore_weights(model, saved)
     assert torch.equal(model.classifier.weight, saved["classifier.weight"])
+
+
+def test_evaluation_predictions_line_up_with_the_examples(tiny_setup):
+    ds, tok, encoded = tiny_setup
+    model = load_classifier("tiny", ds.label_names, seed=5).model.eval()
+    test = encoded[2]
+    result = evaluate(model, test, 8, tok.pad_token_id, torch.device("cpu"), 3)  # batched in length order
+    with torch.no_grad():
+        one_by_one = [int(model(input_ids=torch.tensor([ids])).logits.argmax(-1)) for ids in test.ids[:40]]
+    assert result.predictions[:40] == one_by_one

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from efficiency.errors import ConfigError
+
 if TYPE_CHECKING:
     from efficiency.batching import EncodedSplit
 
@@ -75,7 +77,10 @@ def choose(rows: list[dict[str, Any]], examples: int, min_steps: int = MIN_STEPS
     cap = largest_useful(examples, tuple(sorted({r["batch_size"] for r in rows})), min_steps)
     usable = [r for r in rows if "examples_per_s" in r and r["batch_size"] <= cap]
     if not usable:
-        raise ValueError("no batch size could be measured on this device")
+        raise ConfigError(
+            "No batch size could be timed on this device: even the smallest ran out of memory. Choose a smaller "
+            "model or a shorter max_length, or switch measure_batch_size off and set a small batch_size."
+        )
     best = max(r["examples_per_s"] for r in usable)
     knee = min((r for r in usable if r["examples_per_s"] >= KNEE_SHARE * best),
                key=lambda r: (r["batch_size"], -r["examples_per_s"]))  # fmt: skip

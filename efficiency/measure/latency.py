@@ -9,8 +9,9 @@ from collections.abc import Callable
 import torch
 
 METHOD = (
-    "wall clock of the forward pass on {n} test examples, at batch 1 (one by one) and as one batch of {n}; "
-    "{warmup} warm-up passes excluded, median of {repeats} repeats, per example"
+    "wall clock of the forward pass on {n} test examples, at batch 1 (one by one) and as one batch of {n}, each "
+    "batch gathered from the test split already on the device; {warmup} warm-up passes excluded, median of "
+    "{repeats} repeats, per example"
 )
 
 

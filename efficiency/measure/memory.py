@@ -38,6 +38,16 @@ class PeakMemory:
         self._thread.join()
         self._take()
 
+    def restart(self) -> None:
+        """Forget the peaks so far (a batch-size sweep's, say): from here on the work's own peak counts.
+
+        The RSS peak starts again from the resident set now, which memory freed by the earlier work but kept
+        by the allocator may still hold; the CUDA peak starts from the live tensors now.
+        """
+        self.peak_rss_bytes = self._process.memory_info().rss
+        if self._is_cuda:
+            torch.cuda.reset_peak_memory_stats(self.device)
+
     def _sample(self) -> None:
         while not self._stop.wait(self.interval_s):
             self._take()

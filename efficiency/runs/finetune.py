@@ -147,6 +147,7 @@ def fit(
             embedding_params = size.embedding_parameter_count(model)
             if config.train.measure_batch_size:
                 choose_batch_size(prepared, model, examples.train, pad_id, hooks)
+                memory.restart()  # the sweep's largest batches are not the run's: training's peak is reported
             outcome = loop(model, *examples.splits(), timer=timer, flops=flops, on_progress=with_energy,
                            techniques=prepared.techniques, context=context)  # fmt: skip
         finally:

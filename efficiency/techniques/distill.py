@@ -72,6 +72,13 @@ class Distill(Technique):
             raise ConfigError(
                 f"Distillation trains the whole student (and a fully fine-tuned teacher): switch off {', '.join(chosen)}."
             )
+        if self.config.teacher == "train" and run.train.measure_batch_size:
+            # The teacher trains before the student's batch size is measured: the stored settings would not
+            # say which batch size it had, and the run could not be reproduced from them.
+            raise ConfigError(
+                "Measuring the batch size and training the teacher in the same run cannot be combined: measure it "
+                "in a run without distillation, then set that batch size here, or distil from a kept run's model."
+            )
 
     def transform_model(self, model: torch.nn.Module, ctx: TechniqueContext) -> torch.nn.Module:
         if ctx.train_teacher is None or ctx.teacher_logits is None:

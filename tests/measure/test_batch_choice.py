@@ -1,6 +1,8 @@
+import pytest
 import torch
 
 from efficiency.batching import EncodedSplit
+from efficiency.errors import ConfigError
 from efficiency.measure import batch_choice
 from efficiency.models import load_classifier
 
@@ -47,3 +49,9 @@ def test_measuring_times_real_steps_of_the_model():
     rows = batch_choice.measure(model, split, 0, torch.device("cpu"), sizes=(2, 4), dtypes=("fp32",), steps=1)
     assert [(r["dtype"], r["batch_size"]) for r in rows] == [("fp32", 2), ("fp32", 4)]
     assert all(r["step_ms"] > 0 and r["examples_per_s"] > 0 for r in rows)
+
+
+def test_every_batch_out_of_memory_is_a_plain_message():
+    rows = [{"dtype": "fp32", "batch_size": b, "error": "out of memory"} for b in (16, 32)]
+    with pytest.raises(ConfigError, match="even the smallest ran out of memory"):
+        batch_choice.choose(rows, examples=10**6)

@@ -135,3 +135,12 @@ def test_a_measured_batch_size_is_timed_chosen_stored_and_trained_with(monkeypat
 def test_a_small_dataset_keeps_the_smallest_batch_without_timing():
     result = run_experiment(tiny_config(measure_batch_size=True))  # 120 examples: no batch leaves 32 steps
     assert result.metrics["batch_choice"]["batch_size"] == 16 and result.metrics["batch_choice"]["sweep"] == []
+
+
+def test_measuring_the_batch_size_and_training_a_teacher_in_one_run_is_refused():
+    from efficiency.config import parse_technique
+
+    config = tiny_config(measure_batch_size=True)
+    config.techniques = [parse_technique("distill")]
+    with pytest.raises(ConfigError, match="cannot be combined"):
+        run_experiment(config)
