@@ -138,13 +138,8 @@ def row_config(args: argparse.Namespace, row: Row, model: str) -> RunConfig:
         demo = demo_config()
         demo.data.limit_train, demo.data.data_dir = args.limit_train, args.data_dir
         demo.train.epochs = args.epochs if args.quick else demo.train.epochs
-        demo.model.name, demo.measure, demo.seed, demo.device, demo.save_model = (
-            model,
-            measure,
-            args.seed,
-            args.device,
-            False,
-        )
+        demo.model.name, demo.measure, demo.seed, demo.device = model, measure, args.seed, args.device
+        demo.save_model = False  # the check keeps no models
         return demo
     return RunConfig(
         name=f"device check: {row.name}",

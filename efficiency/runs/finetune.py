@@ -162,7 +162,7 @@ def choose_batch_size(
     """Time training steps of this model on this device, then train with the chosen batch size.
 
     Inside the run's energy window (the timing is part of its cost); the choice goes into the stored
-    config, so the run reproduces without measuring again, and its figures into the techniques' report.
+    config, so the run reproduces without measuring again, and the sweep onto the run's sheet (`batch_choice`).
     """
     device, train_cfg = prepared.device, prepared.config.train
     with prepared.timer.phase("measure_batch_size"):
